@@ -1,0 +1,48 @@
+# airflow-phrase: every target sets up what it needs (a .venv from the pinned constraints.txt).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.8
+STAMP := $(VENV)/.installed
+
+.PHONY: help install test lint pytest demo emulator bench lock clean
+
+help:
+	@echo "make demo     - run the scheduled ingestion DAG against the embedded Phrase TMS emulator"
+	@echo "make test     - lint, type-check and run the whole test suite (unit, emulator, dag.test, end-to-end)"
+	@echo "make emulator - start the Phrase TMS emulator on 127.0.0.1:8080 (admin API on)"
+	@echo "make bench    - run the benchmarks (figures are printed, never asserted)"
+	@echo "make lock     - re-resolve constraints.txt after changing dependencies"
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q "uv==$(UV_VERSION)"
+	$(BIN)/uv pip install -q -p $(BIN)/python -c constraints.txt -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check airflow_phrase tests dags benchmarks
+	$(BIN)/ruff format --check airflow_phrase tests dags benchmarks
+	$(BIN)/mypy airflow_phrase
+
+pytest: $(STAMP)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test: lint pytest
+
+emulator: $(STAMP)
+	$(BIN)/python -m airflow_phrase.emulator --host 127.0.0.1 --port 8080 --enable-admin
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+lock:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q "uv==$(UV_VERSION)"
+	$(BIN)/uv pip compile pyproject.toml --extra dev -p $(BIN)/python -o constraints.txt --no-header --quiet
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

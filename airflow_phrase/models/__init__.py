@@ -1,0 +1,107 @@
+"""Pydantic models of every Phrase TMS payload the provider sends or reads.
+
+Defined once and shared by the hook, the operators and the emulator, so that what the emulator
+serves and what the hook parses cannot drift apart.
+"""
+
+from ._base import (
+    Page,
+    PhraseId,
+    PhraseRequest,
+    PhraseResponse,
+    PhraseTimestamp,
+    UtcDateTime,
+    format_phrase_timestamp,
+)
+from .async_requests import AsyncRequest, AsyncRequestReference, AsyncResponse
+from .auth import LoginRequest, LoginResponse, WhoAmI
+from .common import IdReference, NameReference, ProjectReference, UidReference, UserReference
+from .connectors import (
+    AsyncFileOpResponse,
+    Connector,
+    ConnectorList,
+    ConnectorTaskProcessingType,
+    ConnectorTaskState,
+    ConnectorTaskStatesPage,
+    ConnectorTaskStatus,
+    ConnectorTaskType,
+    DownloadFileRequest,
+    FileError,
+    FolderListing,
+    RemoteFile,
+)
+from .errors import ErrorBody, ErrorDetail
+from .jobs import (
+    PATH_MAX_LENGTH,
+    ImportStatus,
+    JobCreateRequest,
+    JobList,
+    JobListWarning,
+    JobPart,
+    JobPartReference,
+    JobPartsPage,
+    JobPartV2,
+    LanguageCode,
+    NotifyProvider,
+    ProviderOut,
+    ProviderReference,
+    ProvidersPerLanguage,
+    RemoteFileReference,
+    WorkflowStepReference,
+    WorkflowStepSettings,
+)
+from .projects import Project, WorkflowStep
+
+__all__ = [
+    "PATH_MAX_LENGTH",
+    "AsyncFileOpResponse",
+    "AsyncRequest",
+    "AsyncRequestReference",
+    "AsyncResponse",
+    "Connector",
+    "ConnectorList",
+    "ConnectorTaskProcessingType",
+    "ConnectorTaskState",
+    "ConnectorTaskStatesPage",
+    "ConnectorTaskStatus",
+    "ConnectorTaskType",
+    "DownloadFileRequest",
+    "ErrorBody",
+    "ErrorDetail",
+    "FileError",
+    "FolderListing",
+    "IdReference",
+    "ImportStatus",
+    "JobCreateRequest",
+    "JobList",
+    "JobListWarning",
+    "JobPart",
+    "JobPartReference",
+    "JobPartV2",
+    "JobPartsPage",
+    "LanguageCode",
+    "LoginRequest",
+    "LoginResponse",
+    "NameReference",
+    "NotifyProvider",
+    "Page",
+    "PhraseId",
+    "PhraseRequest",
+    "PhraseResponse",
+    "PhraseTimestamp",
+    "Project",
+    "ProjectReference",
+    "ProviderOut",
+    "ProviderReference",
+    "ProvidersPerLanguage",
+    "RemoteFile",
+    "RemoteFileReference",
+    "UidReference",
+    "UserReference",
+    "UtcDateTime",
+    "WhoAmI",
+    "WorkflowStep",
+    "WorkflowStepReference",
+    "WorkflowStepSettings",
+    "format_phrase_timestamp",
+]

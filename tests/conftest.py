@@ -1,0 +1,63 @@
+"""Session-wide test setup.
+
+Airflow reads ``AIRFLOW_HOME`` and the DAGs folder when it is first imported, so a throwaway home is set
+here, before any test module imports Airflow. Nothing is written to the developer's real ``~/airflow``.
+DAGs run by ``dag.test()`` live in ``tests/dag_fixtures/`` and are loaded from there the way Airflow loads
+them (``dag.test()`` syncs that folder's bundle into the metadata DB).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+DAG_FIXTURES = Path(__file__).parent / "dag_fixtures"
+
+_HOME = tempfile.mkdtemp(prefix="airflow-phrase-tests-")
+os.environ["AIRFLOW_HOME"] = _HOME
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(DAG_FIXTURES)
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
+os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "INFO")
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> str:
+    """A migrated SQLite metadata DB in the throwaway ``AIRFLOW_HOME`` (once per session, ~10 s)."""
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    subprocess.run([airflow, "db", "migrate"], check=True, capture_output=True, timeout=600)
+    return _HOME
+
+
+def load_fixture_dag(dag_id: str) -> Any:
+    """Load a DAG from ``tests/dag_fixtures`` through a DagBag, as the dag-processor would."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(DAG_FIXTURES), include_examples=False)
+    assert not bag.import_errors, bag.import_errors
+    dag = bag.get_dag(dag_id)
+    assert dag is not None, f"no DAG {dag_id!r} in {DAG_FIXTURES}; found {sorted(bag.dag_ids)}"
+    return dag
+
+
+@pytest.fixture
+def phrase_connection(phrase_emulator: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """``phrase_tms_default`` pointed at the session emulator, logging in as the seed's demo user."""
+    import json
+
+    conn = {
+        "conn_type": "phrase_tms",
+        "host": phrase_emulator.base_url,
+        "login": "demo",
+        "password": "demo-password",
+        "extra": {"auth_type": "login", "max_wait_seconds": 0.2, "retry_total_seconds": 20},
+    }
+    monkeypatch.setenv("AIRFLOW_CONN_PHRASE_TMS_DEFAULT", json.dumps(conn))
+    yield "phrase_tms_default"
