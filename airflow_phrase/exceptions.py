@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from airflow.sdk.exceptions import AirflowException
 
 
@@ -28,18 +30,31 @@ class PhraseApiError(AirflowException):
         self.error_code = error_code
         self.error_description = error_description
         self.attempts = attempts
-        detail = f"{error_code}: {error_description}" if error_code else (error_description or "no error body")
+        detail = (
+            f"{error_code}: {error_description}" if error_code else (error_description or "no error body")
+        )
         tried = f" after {attempts} attempts" if attempts > 1 else ""
         super().__init__(f"Phrase TMS API {method} {path} failed with HTTP {status}{tried}: {detail}")
 
-    def __reduce__(self):  # type: ignore[no-untyped-def]
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         # Keyword-only __init__: make the exception picklable (Airflow ships exceptions across processes).
-        return (_rebuild_api_error, (self.__dict__.copy(),))
+        return (
+            _rebuild_api_error,
+            (self.status, self.method, self.path, self.error_code, self.error_description, self.attempts),
+        )
 
 
-def _rebuild_api_error(state: dict[str, object]) -> PhraseApiError:
-    return PhraseApiError(**{k: state[k] for k in ("status", "method", "path", "error_code",
-                                                    "error_description", "attempts")})  # type: ignore[arg-type]
+def _rebuild_api_error(
+    status: int, method: str, path: str, error_code: str | None, error_description: str | None, attempts: int
+) -> PhraseApiError:
+    return PhraseApiError(
+        status=status,
+        method=method,
+        path=path,
+        error_code=error_code,
+        error_description=error_description,
+        attempts=attempts,
+    )
 
 
 class PhraseConnectionError(AirflowException):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 from ._base import PhraseId, PhraseResponse, PhraseTimestamp
 from .common import ProjectReference, UserReference
 from .errors import ErrorDetail
@@ -36,7 +34,7 @@ class AsyncRequest(PhraseResponse):
     date_created: PhraseTimestamp | None = None
     action: str | None = None
     async_response: AsyncResponse | None = None
-    parent: Optional["AsyncRequest"] = None  # noqa: UP045 - forward reference
+    parent: AsyncRequest | None = None
     project: ProjectReference | None = None
 
     @property

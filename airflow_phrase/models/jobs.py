@@ -100,7 +100,8 @@ class JobCreateRequest(PhraseRequest):
     def _consistent(self) -> JobCreateRequest:
         if self.import_settings is not None and self.use_project_file_import_settings:
             raise ValueError(
-                "importSettings and useProjectFileImportSettings are mutually exclusive; give one or the other"
+                "importSettings and useProjectFileImportSettings are mutually exclusive; "
+                "give one or the other"
             )
         if self.assignments and self.workflow_settings:
             raise ValueError(
@@ -113,7 +114,9 @@ class JobCreateRequest(PhraseRequest):
         ]
         stray = sorted(set(assigned) - targets)
         if stray:
-            raise ValueError(f"assignments name target languages {', '.join(stray)} that are not in targetLangs")
+            raise ValueError(
+                f"assignments name target languages {', '.join(stray)} that are not in targetLangs"
+            )
         return self
 
 

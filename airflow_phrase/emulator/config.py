@@ -1,0 +1,31 @@
+"""``EmulatorConfig``: the knobs of one emulator instance (delays, token lifetime, rate limit, admin)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+#: Fields fixed when the server starts; ``PATCH /__emulator__/config`` refuses to change them.
+STARTUP_ONLY_FIELDS = frozenset({"host", "port", "enable_admin"})
+
+
+class EmulatorConfig(BaseModel):
+    """Configuration of a Phrase TMS emulator. Durations are in seconds."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=0, ge=0, le=65535)
+    #: How long a connector download task stays ``NEW`` before it ends as its seed says.
+    task_delay: float = Field(default=2.0, ge=0)
+    #: How long the ``IMPORT_JOB`` async request (and the jobs' ``importStatus``) stays running.
+    import_delay: float = Field(default=1.0, ge=0)
+    #: Lifetime of a token issued by ``POST /api2/v3/auth/login`` (Phrase documents 24 h).
+    token_ttl: float = Field(default=86400.0, gt=0)
+    #: Requests per token per sliding minute before 429 (Phrase documents 6000).
+    rate_limit_per_minute: int = Field(default=6000, ge=1)
+    #: Send ``Retry-After`` (whole seconds) with a rate-limit 429. Phrase does not document the header.
+    rate_limit_retry_after: bool = False
+    #: Serve the ``/__emulator__/`` admin routes. Off by default: a real Phrase has none.
+    enable_admin: bool = False
+    #: The request journal keeps at most this many entries (oldest dropped first).
+    journal_max_entries: int = Field(default=10_000, ge=1)

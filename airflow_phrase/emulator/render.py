@@ -1,0 +1,333 @@
+"""Turning state records into the provider's response models, so the emulator's JSON is exactly theirs.
+
+Every function takes the instant (``now``) at which lifecycles are evaluated, so one response is
+consistent with itself.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from airflow_phrase.emulator.encoding import ROOT, base_name, encode_path
+from airflow_phrase.emulator.state import EmulatorState
+from airflow_phrase.emulator.state.model import TaskPage
+from airflow_phrase.emulator.state.records import (
+    AsyncRequestRecord,
+    ConnectorRecord,
+    DownloadTask,
+    FolderView,
+    JobRecord,
+    PageSlice,
+    ProjectRecord,
+    RemoteEntry,
+    User,
+    WorkflowStepRecord,
+)
+from airflow_phrase.models import (
+    AsyncFileOpResponse,
+    AsyncRequest,
+    AsyncRequestReference,
+    AsyncResponse,
+    Connector,
+    ConnectorList,
+    ConnectorTaskProcessingType,
+    ConnectorTaskState,
+    ConnectorTaskStatesPage,
+    ConnectorTaskType,
+    FolderListing,
+    ImportStatus,
+    JobList,
+    JobPart,
+    JobPartReference,
+    JobPartsPage,
+    JobPartV2,
+    NameReference,
+    Project,
+    ProjectReference,
+    ProviderOut,
+    RemoteFile,
+    RemoteFileReference,
+    UserReference,
+    WhoAmI,
+    WorkflowStep,
+    WorkflowStepReference,
+)
+
+EDITION = {"name": "Ultimate", "type": "ULTIMATE"}
+FEATURES = ["API", "CONNECTORS", "WORKFLOW"]
+
+
+def user_reference(user: User) -> UserReference:
+    return UserReference(
+        id=user.id,
+        uid=user.uid,
+        user_name=user.user_name,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        email=user.email,
+        role=user.role,
+    )
+
+
+def who_am_i(state: EmulatorState, user: User) -> WhoAmI:
+    return WhoAmI(
+        user=user_reference(user),
+        organization=NameReference(id=state.organization_id, name=state.organization_name),
+        edition=dict(EDITION),
+        features=list(FEATURES),
+        csrf_token=None,
+    )
+
+
+def connector(state: EmulatorState, record: ConnectorRecord) -> Connector:
+    creator = state.user(record.created_by_uid)
+    return Connector(
+        id=record.id,
+        name=record.name,
+        type=record.type,
+        local_token=record.local_token,
+        organization=NameReference(id=state.organization_id, name=state.organization_name),
+        created_by=NameReference(id=creator.id, name=f"{creator.first_name} {creator.last_name}"),
+        created_at=record.created_at,
+        automated_project_settings=[],
+    )
+
+
+def connector_list(state: EmulatorState, records: list[ConnectorRecord]) -> ConnectorList:
+    return ConnectorList(connectors=[connector(state, r) for r in records], total_count=len(records))
+
+
+def _remote_file(entry: RemoteEntry) -> RemoteFile:
+    return RemoteFile(
+        id=entry.path,
+        name=entry.name,
+        encoded_name=encode_path(entry.path),
+        content_type=entry.content_type,
+        note=None,
+        size=entry.size,
+        directory=entry.directory,
+        last_modified=entry.last_modified,
+        due_date=None,
+        selected=False,
+        unique_identifier=entry.path,
+        error=None,
+    )
+
+
+def folder_listing(view: FolderView) -> FolderListing:
+    return FolderListing(
+        files=[_remote_file(e) for e in view.entries],
+        last_changed_files=[_remote_file(e) for e in view.last_changed],
+        current_folder=view.path,
+        encoded_current_folder=encode_path(view.path),
+        root_folder=view.is_root,
+    )
+
+
+def download_started(task: DownloadTask, creator: User) -> AsyncFileOpResponse:
+    return AsyncFileOpResponse(
+        id=task.id,
+        created_by=user_reference(creator),
+        date_created=task.date_created,
+        file_name=task.file_name,
+        action="API_DOWNLOAD",
+    )
+
+
+def task_state(task: DownloadTask, now: datetime) -> ConnectorTaskState:
+    return ConnectorTaskState(
+        id=task.id,
+        status=task.status_at(now),
+        task_type=ConnectorTaskType.DOWNLOAD,
+        task_processing_type=ConnectorTaskProcessingType.API,
+        date_created=task.date_created,
+        date_processed=task.date_processed_at(now),
+        error_message=task.error_message_at(now),
+        job_file_name=task.file_name,
+        job_uid=task.job_uid,
+        target_lang=task.target_lang,
+    )
+
+
+def task_states_page(result: TaskPage, now: datetime) -> ConnectorTaskStatesPage:
+    page = result.page
+    return ConnectorTaskStatesPage(
+        project_uid=result.project.uid,
+        project_name=result.project.name,
+        success_count=result.success_count,
+        error_count=result.error_count,
+        content=[task_state(t, now) for t in page.items],
+        **_paging(page),
+    )
+
+
+def _paging(page: PageSlice) -> dict[str, int]:
+    return {
+        "total_elements": page.total_elements,
+        "total_pages": page.total_pages,
+        "page_size": page.page_size,
+        "page_number": page.page_number,
+        "number_of_elements": len(page.items),
+    }
+
+
+def _workflow_step(step: WorkflowStepRecord) -> WorkflowStep:
+    return WorkflowStep(
+        id=step.id, uid=step.uid, name=step.name, workflow_level=step.level, abbreviation=step.abbreviation
+    )
+
+
+def project(state: EmulatorState, record: ProjectRecord) -> Project:
+    return Project(
+        uid=record.uid,
+        id=record.id,
+        internal_id=record.internal_id,
+        name=record.name,
+        source_lang=record.source_lang,
+        target_langs=list(record.target_langs),
+        status=record.status,
+        date_created=record.date_created,
+        date_due=None,
+        owner=user_reference(state.user(record.owner_uid)),
+        client=NameReference(id=None, name=record.client) if record.client else None,
+        archived=False,
+        workflow_steps=[_workflow_step(s) for s in record.workflow_steps],
+    )
+
+
+def project_reference(record: ProjectRecord) -> ProjectReference:
+    return ProjectReference(
+        uid=record.uid,
+        name=record.name,
+        inner_id=str(record.internal_id),
+        status=record.status,
+        source_lang=record.source_lang,
+        target_langs=list(record.target_langs),
+    )
+
+
+def _step_reference(step: WorkflowStepRecord | None) -> WorkflowStepReference | None:
+    if step is None:
+        return None
+    return WorkflowStepReference(
+        id=step.id, uid=step.uid, name=step.name, order=step.level, lqa_enabled=False
+    )
+
+
+def _providers(job: JobRecord) -> list[ProviderOut]:
+    return [ProviderOut(id=p.id, uid=None, type=p.type) for p in job.providers]
+
+
+def _import_status(job: JobRecord, now: datetime) -> ImportStatus:
+    return ImportStatus(status=job.import_state_at(now), error_message=job.import_error_at(now))
+
+
+def job_list(jobs: list[JobRecord], request: AsyncRequestRecord) -> JobList:
+    return JobList(
+        jobs=[
+            JobPartReference(
+                uid=j.uid,
+                filename=j.filename,
+                target_lang=j.target_lang,
+                status=j.status,
+                imported=False,
+                date_created=j.date_created,
+                date_due=j.date_due,
+                workflow_level=j.workflow_level,
+                workflow_step=_step_reference(j.workflow_step),
+                continuous=j.continuous,
+                source_file_uid=j.source_file_uid,
+                providers=_providers(j),
+                update_source_date=None,
+                notification_interval_in_minutes=j.notification_interval_in_minutes,
+                job_assigned_email_template={"id": j.email_template_id} if j.email_template_id else None,
+            )
+            for j in jobs
+        ],
+        async_request=AsyncRequestReference(
+            id=request.id, action=request.action, date_created=request.date_created
+        ),
+        unsupported_files=[],
+        warnings=[],
+    )
+
+
+def async_request(state: EmulatorState, record: AsyncRequestRecord, now: datetime) -> AsyncRequest:
+    response = None
+    if record.is_finished_at(now):
+        response = AsyncResponse(
+            date_created=record.finishes_at,
+            error_code=record.outcome.error_code,
+            error_desc=record.outcome.error_desc,
+            error_details=[],
+            warnings=[],
+            accepted_segments_count=None,
+        )
+    return AsyncRequest(
+        id=record.id,
+        created_by=user_reference(state.user(record.created_by_uid)),
+        date_created=record.date_created,
+        action=record.action,
+        async_response=response,
+        parent=None,
+        project=project_reference(state.get_project(record.project_uid)),
+    )
+
+
+def job_part(state: EmulatorState, job: JobRecord, now: datetime) -> JobPart:
+    state_now = job.import_state_at(now)
+    return JobPart(
+        uid=job.uid,
+        inner_id=job.inner_id,
+        filename=job.filename,
+        source_lang=job.source_lang,
+        target_lang=job.target_lang,
+        status=job.status,
+        imported=state_now == "OK",
+        import_status=_import_status(job, now),
+        date_created=job.date_created,
+        date_due=job.date_due,
+        continuous=job.continuous,
+        workflow_level=job.workflow_level,
+        workflow_step=_step_reference(job.workflow_step),
+        project=project_reference(state.get_project(job.project_uid)),
+        providers=_providers(job),
+        server_task_id=job.server_task_id,
+        words_count=job.words_count if state_now == "OK" else 0,
+        original_file_directory=job.original_file_directory,
+        update_source_date=None,
+    )
+
+
+def _remote_file_reference(job: JobRecord) -> RemoteFileReference:
+    folder = job.remote_folder or ROOT
+    return RemoteFileReference(
+        encoded_file_name=encode_path(job.remote_file),
+        encoded_folder=encode_path(folder),
+        human_readable_file_name=base_name(job.remote_file),
+        human_readable_folder=folder,
+    )
+
+
+def jobs_page(page: PageSlice[JobRecord], now: datetime) -> JobPartsPage:
+    return JobPartsPage(
+        content=[
+            JobPartV2(
+                uid=j.uid,
+                inner_id=j.inner_id,
+                filename=j.filename,
+                status=j.status,
+                target_lang=j.target_lang,
+                imported=j.import_state_at(now) == "OK",
+                import_status=_import_status(j, now),
+                date_created=j.date_created,
+                date_due=j.date_due,
+                continuous=j.continuous,
+                workflow_level=j.workflow_level,
+                server_task_id=j.server_task_id,
+                remote_file=_remote_file_reference(j),
+            )
+            for j in page.items
+        ],
+        **_paging(page),
+    )

@@ -1,0 +1,772 @@
+"""``EmulatorState``: the emulated Phrase TMS organisation, as plain Python, separate from HTTP.
+
+Every public method takes the state's lock, so the HTTP server thread and a test thread can use it at
+the same time. Methods return copies of records; lifecycles are computed from the clock (pass ``now``
+to evaluate several things at one instant). Problems are raised as ``PhraseError`` for the HTTP layer
+to render.
+
+Assumptions (where the public Phrase documentation is silent; see phrase-tms-api-facts.md):
+
+1. A connector download request carries no project. A download task not yet used to create jobs is
+   listed by ``GET /api2/v1/connectorAsyncTasks`` under *every* project of the organisation; once jobs
+   are created from it, only under that project.
+2. Download tasks and async requests are numbered from different ranges, so a task id used as an async
+   request id (or the other way round) is a 404, as it would be against Phrase.
+3. A download task keeps the ``task_delay`` in force when it was started (changing the config affects
+   later tasks only); likewise the import of jobs keeps the ``import_delay`` of its creation.
+4. Downloading the prepared file (``GET .../tasks/{taskId}``) before the task succeeded is a 400
+   ``InvalidArguments``; after it failed, also a 400 naming the failure. The download can be repeated.
+5. Creating jobs from a download task: a missing, malformed or unknown ``downloadTaskId`` is a 400
+   ``InvalidArguments``; a task still ``NEW``, a failed task and a task already used to create jobs
+   (tasks are single-use) are a 400 ``JobCreateError``. Target languages outside the project are a 400
+   ``InvalidArguments`` whose description starts with "targetLangs must match project".
+6. Creating jobs returns an ``IMPORT_JOB`` async request (as plain Create job documents). Jobs report
+   ``importStatus`` ``RUNNING`` until it finishes, then ``OK`` (``imported`` true) or ``ERROR`` with the
+   async response's ``errorDesc`` as ``errorMessage``.
+7. Jobs of a project without workflow steps have ``workflowLevel`` 1 and no ``workflowStep``.
+   ``workflowSettings`` on such a project, and ``due``/``assignments`` on a project with steps, are 400s.
+8. List jobs v2: ``filename`` matches case-insensitively as a substring (the stricter assumption for
+   clients, which must then compare names themselves); content is sorted by creation, then uid.
+9. Folder listings: ``fileType`` is ``ALL``/``FILES_ONLY``/``FOLDERS_ONLY``, ``sort`` ``NAME``/
+   ``DATE_MODIFIED``, ``direction`` ``ASCENDING``/``DESCENDING``, anything else a 400. Folders sort among
+   files; a folder's ``lastModified`` is that of its newest file. ``lastChangedFiles`` holds the files
+   anywhere below the folder changed in the last 24 hours, newest first, at most 10. An encoded name
+   the emulator cannot have issued is a 400; a well-formed one it does not know is a 404.
+10. Date filters accept ISO 8601 with or without offset (naive means UTC); bounds are inclusive.
+11. Tokens from login are valid with the ``ApiToken`` scheme only; a seeded token only with the scheme
+    the seed gives it (``Bearer`` for OAuth/Platform tokens).
+12. ``callbackUrl`` values are stored but never called.
+13. Every project is shown in its ADMIN/PROJECT_MANAGER shape, whatever the caller's role.
+14. Error codes Phrase does not document for a status: 404 ``NotFound``, 405 ``MethodNotAllowed``,
+    415 ``UnsupportedMediaType`` (a body sent as anything but JSON), 429 ``TooManyRequests``. The token
+    is checked before routing, so an unknown path without a token is a 401.
+15. The rate limit counts accepted requests per token over a sliding minute (requests without a
+    token: per client address); it sends ``Retry-After`` only if ``rate_limit_retry_after`` is set.
+16. Request bodies are validated by the provider's strict request models: an unknown field is a 400
+    that names it (the lenient alternative would hide typos in clients).
+"""
+
+from __future__ import annotations
+
+import copy
+import hmac
+import itertools
+import secrets
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from airflow_phrase.emulator.config import STARTUP_ONLY_FIELDS, EmulatorConfig
+from airflow_phrase.emulator.encoding import ROOT, base_name, decode_path, parent_folder
+from airflow_phrase.emulator.seed import Seed, load_seed, resolve_time
+from airflow_phrase.models import (
+    ConnectorTaskProcessingType,
+    ConnectorTaskStatus,
+    ConnectorTaskType,
+    JobCreateRequest,
+    WorkflowStepSettings,
+)
+
+from .clock import Clock, SystemClock
+from .errors import PhraseError, bad_request, not_found, unauthorized
+from .records import (
+    AsyncRequestRecord,
+    ConnectorRecord,
+    DownloadOutcome,
+    DownloadTask,
+    FolderView,
+    ImportOutcome,
+    JobRecord,
+    PageSlice,
+    ProjectRecord,
+    Provider,
+    RemoteEntry,
+    RemoteFile,
+    Token,
+    TokenScheme,
+    User,
+    WorkflowStepRecord,
+    paginate,
+)
+
+FILE_TYPES = ("ALL", "FILES_ONLY", "FOLDERS_ONLY")
+SORTS = ("NAME", "DATE_MODIFIED")
+DIRECTIONS = ("ASCENDING", "DESCENDING")
+TASK_PROCESSING_TYPE = "API"
+LAST_CHANGED_WINDOW = timedelta(hours=24)
+LAST_CHANGED_MAX = 10
+TASK_WINDOW_BEFORE = timedelta(hours=24)
+TASK_WINDOW_AFTER = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class TaskQuery:
+    """Filters of ``GET /api2/v1/connectorAsyncTasks`` (dates ``None``: Phrase's defaults)."""
+
+    project_uid: str | None
+    task_types: tuple[str, ...] = ()
+    processing_types: tuple[str, ...] = ()
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    processed_from: datetime | None = None
+    processed_to: datetime | None = None
+    page_number: int = 0
+    page_size: int = 100
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    project: ProjectRecord
+    page: PageSlice[DownloadTask]
+    success_count: int
+    error_count: int
+
+
+@dataclass(frozen=True)
+class JobQuery:
+    """Filters of ``GET /api2/v2/projects/{projectUid}/jobs``."""
+
+    filename: str | None = None
+    target_lang: str | None = None
+    statuses: tuple[str, ...] = ()
+    workflow_level: int = 1
+    not_ready: bool | None = None
+    page_number: int = 0
+    page_size: int = 50
+
+
+@dataclass(frozen=True)
+class CreatedJobs:
+    jobs: list[JobRecord]
+    async_request: AsyncRequestRecord
+
+
+class EmulatorState:
+    """The whole emulated organisation: users, tokens, connectors, projects, tasks, jobs, async requests."""
+
+    def __init__(
+        self,
+        seed: Seed | None = None,
+        *,
+        config: EmulatorConfig | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self._seed = seed if seed is not None else load_seed()
+        self._config = config or EmulatorConfig()
+        self.clock: Clock = clock or SystemClock()
+        self._lock = threading.RLock()
+        # Counters survive reset(): an id from before a reset never names something new.
+        self._task_ids = itertools.count(310_001)
+        self._async_ids = itertools.count(5_200_001)
+        self._job_numbers = itertools.count(1)
+        self._source_file_numbers = itertools.count(1)
+        self.reset()
+
+    # ----------------------------------------------------------------------------------- lifecycle
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def reset(self) -> None:
+        """Forget everything that happened and start again from the seed (seed times relative to now)."""
+        with self._lock:
+            start = self.clock.now()
+            seed = self._seed
+            self.started_at = start
+            self.organization_id = seed.organization.id
+            self.organization_name = seed.organization.name
+            self._users = {
+                u.uid: User(
+                    uid=u.uid,
+                    id=u.id,
+                    user_name=u.user_name,
+                    password=u.password.get_secret_value(),
+                    first_name=u.first_name,
+                    last_name=u.last_name,
+                    email=u.email,
+                    role=u.role,
+                )
+                for u in seed.users
+            }
+            by_name = {u.user_name: u for u in self._users.values()}
+            self._tokens = {
+                t.token.get_secret_value(): Token(
+                    value=t.token.get_secret_value(),
+                    user_uid=by_name[t.user_name].uid,
+                    scheme=t.scheme,
+                    expires=resolve_time(t.expires, start) if t.expires else None,
+                )
+                for t in seed.tokens
+            }
+            self._connectors = {
+                c.id: ConnectorRecord(
+                    id=c.id,
+                    name=c.name,
+                    type=c.type,
+                    local_token=c.local_token,
+                    created_at=resolve_time(c.created_at, start),
+                    created_by_uid=by_name[c.created_by].uid,
+                    files={
+                        f.path: RemoteFile(
+                            path=f.path,
+                            content=f.data(),
+                            content_type=f.content_type,
+                            last_modified=resolve_time(f.last_modified, start),
+                            download=DownloadOutcome(
+                                ConnectorTaskStatus(f.download.status), f.download.error_message
+                            ),
+                            import_outcome=(
+                                _failed_import(f.import_outcome.error_code, f.import_outcome.error_desc)
+                                if f.import_outcome.status == "ERROR"
+                                else ImportOutcome()
+                            ),
+                        )
+                        for f in c.files
+                    },
+                )
+                for c in seed.connectors
+            }
+            self._projects = {
+                p.uid: ProjectRecord(
+                    uid=p.uid,
+                    id=p.id,
+                    internal_id=p.internal_id,
+                    name=p.name,
+                    source_lang=p.source_lang,
+                    target_langs=list(p.target_langs),
+                    status=p.status,
+                    date_created=resolve_time(p.date_created, start),
+                    owner_uid=by_name[p.owner].uid,
+                    client=p.client,
+                    workflow_steps=sorted(
+                        (
+                            WorkflowStepRecord(s.id, s.uid, s.name, s.workflow_level, s.abbreviation)
+                            for s in p.workflow_steps
+                        ),
+                        key=lambda s: s.level,
+                    ),
+                )
+                for p in seed.projects
+            }
+            self._tasks: dict[str, DownloadTask] = {}
+            self._jobs: dict[str, JobRecord] = {}
+            self._async_requests: dict[str, AsyncRequestRecord] = {}
+
+    @property
+    def config(self) -> EmulatorConfig:
+        with self._lock:
+            return self._config
+
+    def replace_config(self, config: EmulatorConfig) -> None:
+        with self._lock:
+            self._config = config
+
+    def update_config(self, **fields: Any) -> EmulatorConfig:
+        """Change some settings at run time (delays, token lifetime, rate limit). Raises ``ValueError``."""
+        fixed = sorted(set(fields) & STARTUP_ONLY_FIELDS)
+        if fixed:
+            raise ValueError(f"{', '.join(fixed)} can only be set when the emulator starts")
+        with self._lock:
+            self._config = EmulatorConfig.model_validate({**self._config.model_dump(), **fields})
+            return self._config
+
+    def _at(self, now: datetime | None) -> datetime:
+        return now if now is not None else self.clock.now()
+
+    # ---------------------------------------------------------------------------------------- auth
+    def login(self, user_name: str, password: str, user_uid: str | None = None) -> tuple[Token, User]:
+        """Check credentials and issue a token valid for ``token_ttl`` seconds."""
+        with self._lock:
+            user = next((u for u in self._users.values() if u.user_name == user_name), None)
+            if user is None or not hmac.compare_digest(user.password.encode(), password.encode()):
+                raise PhraseError(401, "AuthInvalidCredentials", "Invalid user name or password.")
+            if user_uid is not None and user_uid != user.uid:
+                raise bad_request(f"userUid {user_uid!r} is not a user of this identity.")
+            now = self.clock.now()
+            token = Token(
+                value=secrets.token_urlsafe(36),
+                user_uid=user.uid,
+                scheme="ApiToken",
+                expires=now + timedelta(seconds=self._config.token_ttl),
+            )
+            self._tokens[token.value] = token
+            return copy.copy(token), copy.copy(user)
+
+    def authenticate(self, scheme: str, value: str, now: datetime | None = None) -> User:
+        """The user a presented token belongs to; 401 ``AuthUnauthorized`` if it is not valid now."""
+        with self._lock:
+            token = self._tokens.get(value)
+            if (
+                token is None
+                or token.scheme.lower() != scheme.lower()
+                or not token.is_valid_at(self._at(now))
+            ):
+                raise unauthorized()
+            return copy.copy(self._users[token.user_uid])
+
+    def expire_token(self, value: str) -> bool:
+        """Make a token expire now (False if the emulator does not know it)."""
+        with self._lock:
+            token = self._tokens.get(value)
+            if token is None:
+                return False
+            token.expires = self.clock.now()
+            return True
+
+    def add_token(
+        self, value: str, user_name: str, scheme: TokenScheme = "ApiToken", expires: datetime | None = None
+    ) -> None:
+        """Register an extra token (e.g. a second API token for a rate-limit test)."""
+        with self._lock:
+            user = next((u for u in self._users.values() if u.user_name == user_name), None)
+            if user is None:
+                raise KeyError(user_name)
+            self._tokens[value] = Token(value=value, user_uid=user.uid, scheme=scheme, expires=expires)
+
+    def user(self, uid: str) -> User:
+        with self._lock:
+            return copy.copy(self._users[uid])
+
+    # ---------------------------------------------------------------------------------- connectors
+    def list_connectors(self, connector_type: str | None = None) -> list[ConnectorRecord]:
+        with self._lock:
+            found = [c for c in self._connectors.values() if connector_type in (None, c.type)]
+            return [copy.copy(c) for c in sorted(found, key=lambda c: int(c.id))]
+
+    def get_connector(self, connector_id: str) -> ConnectorRecord:
+        with self._lock:
+            return copy.copy(self._connector(connector_id))
+
+    def list_folder(
+        self,
+        connector_id: str,
+        encoded_folder: str | None,
+        *,
+        project_uid: str | None = None,
+        file_type: str = "ALL",
+        sort: str = "NAME",
+        direction: str = "ASCENDING",
+        now: datetime | None = None,
+    ) -> FolderView:
+        _check_choice("fileType", file_type, FILE_TYPES)
+        _check_choice("sort", sort, SORTS)
+        _check_choice("direction", direction, DIRECTIONS)
+        with self._lock:
+            connector = self._connector(connector_id)
+            if project_uid is not None:
+                self._project(project_uid)
+            folder = self._folder(connector, encoded_folder)
+            prefix = "" if folder == ROOT else folder + "/"
+            below = [f for f in connector.files.values() if f.path.startswith(prefix)]
+            children: dict[str, RemoteEntry] = {}
+            for f in below:
+                rest = f.path[len(prefix) :]
+                if "/" not in rest:
+                    children[rest] = RemoteEntry(
+                        f.path, rest, False, f.last_modified, len(f.content), f.content_type
+                    )
+                    continue
+                name = rest.split("/", 1)[0]
+                current = children.get(name)
+                if current is None or current.last_modified < f.last_modified:
+                    children[name] = RemoteEntry(prefix + name, name, True, f.last_modified)
+            entries = [
+                e
+                for e in children.values()
+                if file_type == "ALL" or e.directory == (file_type == "FOLDERS_ONLY")
+            ]
+            if sort == "NAME":
+                entries.sort(key=lambda e: (e.name.casefold(), e.name))
+            else:
+                entries.sort(key=lambda e: (e.last_modified, e.name))
+            if direction == "DESCENDING":
+                entries.reverse()
+            since = self._at(now) - LAST_CHANGED_WINDOW
+            recent = sorted(
+                (f for f in below if f.last_modified >= since), key=lambda f: f.last_modified, reverse=True
+            )[:LAST_CHANGED_MAX]
+            last_changed = [
+                RemoteEntry(f.path, base_name(f.path), False, f.last_modified, len(f.content), f.content_type)
+                for f in recent
+            ]
+            return FolderView(folder, entries, last_changed)
+
+    def start_download(
+        self,
+        connector_id: str,
+        encoded_folder: str,
+        encoded_file: str,
+        *,
+        user_uid: str,
+        source_lang: str | None = None,
+        target_lang: str | None = None,
+        callback_url: str | None = None,
+        now: datetime | None = None,
+    ) -> DownloadTask:
+        """Start a connector async download; the task ends after ``task_delay`` as the file's seed says."""
+        with self._lock:
+            connector = self._connector(connector_id)
+            folder = self._folder(connector, encoded_folder)
+            remote = self._file(connector, folder, encoded_file)
+            created = self._at(now)
+            task = DownloadTask(
+                id=str(next(self._task_ids)),
+                connector_id=connector.id,
+                folder_path=folder,
+                file_path=remote.path,
+                file_name=base_name(remote.path),
+                content=remote.content,
+                created_by_uid=user_uid,
+                date_created=created,
+                finishes_at=created + timedelta(seconds=self._config.task_delay),
+                outcome=remote.download,
+                import_outcome=remote.import_outcome,
+                source_lang=source_lang,
+                target_lang=target_lang,
+                callback_url=callback_url,
+            )
+            self._tasks[task.id] = task
+            return copy.copy(task)
+
+    def list_connector_tasks(self, query: TaskQuery, now: datetime | None = None) -> TaskPage:
+        """Connector async task states visible under a project (see assumption 1)."""
+        if not query.project_uid:
+            raise bad_request("projectUid is required.")
+        _check_page(query.page_number, query.page_size, 1000)
+        for value in query.task_types:
+            _check_choice("taskType", value, (t.value for t in ConnectorTaskType))
+        for value in query.processing_types:
+            _check_choice("taskProcessingType", value, (t.value for t in ConnectorTaskProcessingType))
+        with self._lock:
+            project = self._project(query.project_uid)
+            at = self._at(now)
+            created_from = query.created_from or at - TASK_WINDOW_BEFORE
+            created_to = query.created_to or at + TASK_WINDOW_AFTER
+            matching = []
+            for task in self._tasks.values():
+                if task.project_uid not in (None, project.uid):
+                    continue
+                if query.task_types and ConnectorTaskType.DOWNLOAD.value not in query.task_types:
+                    continue
+                if query.processing_types and TASK_PROCESSING_TYPE not in query.processing_types:
+                    continue
+                if not created_from <= task.date_created <= created_to:
+                    continue
+                processed = task.date_processed_at(at)
+                if query.processed_from or query.processed_to:
+                    if processed is None:
+                        continue
+                    if query.processed_from and processed < query.processed_from:
+                        continue
+                    if query.processed_to and processed > query.processed_to:
+                        continue
+                matching.append(copy.copy(task))
+            matching.sort(key=lambda t: (t.date_created, int(t.id)))
+            statuses = [t.status_at(at) for t in matching]
+            return TaskPage(
+                project=copy.copy(project),
+                page=paginate(matching, query.page_number, query.page_size),
+                success_count=sum(s is ConnectorTaskStatus.SUCCESS for s in statuses),
+                error_count=sum(s.is_failure for s in statuses),
+            )
+
+    def prepared_file(
+        self,
+        connector_id: str,
+        encoded_folder: str,
+        encoded_file: str,
+        task_id: str,
+        now: datetime | None = None,
+    ) -> tuple[str, bytes]:
+        """The file name and bytes of a successful download task (see assumption 4)."""
+        with self._lock:
+            connector = self._connector(connector_id)
+            folder = self._folder(connector, encoded_folder)
+            remote = self._file(connector, folder, encoded_file)
+            task = self._tasks.get(task_id)
+            if task is None or task.connector_id != connector.id or task.file_path != remote.path:
+                raise not_found(f"Connector async task {task_id} not found for this file.")
+            status = task.status_at(self._at(now))
+            if status is ConnectorTaskStatus.NEW:
+                raise bad_request(f"Connector async task {task_id} is not finished yet.")
+            if status.is_failure:
+                raise bad_request(
+                    f"Connector async task {task_id} failed ({status.value}): {task.outcome.error_message}"
+                )
+            return task.file_name, task.content
+
+    # -------------------------------------------------------------------------------------- projects
+    def get_project(self, project_uid: str) -> ProjectRecord:
+        with self._lock:
+            return copy.copy(self._project(project_uid))
+
+    def create_jobs(
+        self,
+        project_uid: str,
+        download_task_id: str | None,
+        request: JobCreateRequest,
+        *,
+        continuous: bool = False,
+        user_uid: str,
+        now: datetime | None = None,
+    ) -> CreatedJobs:
+        """Create jobs from a finished download task (single use); see assumptions 5-7."""
+        with self._lock:
+            project = self._project(project_uid)
+            at = self._at(now)
+            task = self._usable_task(download_task_id, at)
+            stray = [lang for lang in request.target_langs if lang not in project.target_langs]
+            if stray:
+                raise bad_request(
+                    f"targetLangs must match project: {', '.join(stray)} not among the target languages "
+                    f"of project {project.uid} ({', '.join(project.target_langs)})."
+                )
+            steps_by_id = self._check_workflow_settings(project, request)
+            async_request = AsyncRequestRecord(
+                id=str(next(self._async_ids)),
+                action="IMPORT_JOB",
+                created_by_uid=user_uid,
+                date_created=at,
+                finishes_at=at + timedelta(seconds=self._config.import_delay),
+                outcome=task.import_outcome,
+                project_uid=project.uid,
+            )
+            source_file_uid = f"srcFile{next(self._source_file_numbers):015d}"
+            words = len(task.content.decode("utf-8", errors="replace").split())
+            steps: list[WorkflowStepRecord | None] = list(project.workflow_steps) or [None]
+            jobs: list[JobRecord] = []
+            for lang in request.target_langs:
+                for step in steps:
+                    settings = steps_by_id.get(step.id) if step else None
+                    assignments = (settings.assignments if settings else request.assignments) or []
+                    notify = (settings.notify_provider if settings else None) or request.notify_provider
+                    number = next(self._job_numbers)
+                    jobs.append(
+                        JobRecord(
+                            uid=f"jobPart{number:015d}",
+                            inner_id=f"{project.internal_id}/{number}",
+                            project_uid=project.uid,
+                            filename=task.file_name,
+                            source_lang=project.source_lang,
+                            target_lang=lang,
+                            workflow_level=step.level if step else 1,
+                            workflow_step=step,
+                            date_created=at,
+                            date_due=(settings.due if settings else request.due),
+                            continuous=continuous,
+                            providers=[
+                                Provider(p.id, p.type)
+                                for a in assignments
+                                if a.target_lang == lang
+                                for p in a.providers
+                            ],
+                            server_task_id=task.id,
+                            async_request_id=async_request.id,
+                            import_finishes_at=async_request.finishes_at,
+                            import_outcome=task.import_outcome,
+                            source_file_uid=source_file_uid,
+                            connector_id=task.connector_id,
+                            remote_folder=task.folder_path,
+                            remote_file=task.file_path,
+                            words_count=words,
+                            original_file_directory=request.path,
+                            notification_interval_in_minutes=(
+                                notify.notification_interval_in_minutes if notify else None
+                            ),
+                            email_template_id=notify.organization_email_template.id if notify else None,
+                        )
+                    )
+            for job in jobs:
+                self._jobs[job.uid] = job
+            self._async_requests[async_request.id] = async_request
+            task.project_uid = project.uid
+            task.job_uid = jobs[0].uid
+            return CreatedJobs([copy.copy(j) for j in jobs], copy.copy(async_request))
+
+    def get_async_request(self, async_request_id: str) -> AsyncRequestRecord:
+        with self._lock:
+            record = self._async_requests.get(async_request_id)
+            if record is None:
+                raise not_found(f"Async request {async_request_id} not found.")
+            return copy.copy(record)
+
+    def get_job(self, project_uid: str, job_uid: str) -> JobRecord:
+        with self._lock:
+            self._project(project_uid)
+            job = self._jobs.get(job_uid)
+            if job is None or job.project_uid != project_uid:
+                raise not_found(f"Job {job_uid} not found in project {project_uid}.")
+            return copy.copy(job)
+
+    def list_jobs(
+        self, project_uid: str, query: JobQuery, now: datetime | None = None
+    ) -> PageSlice[JobRecord]:
+        _check_page(query.page_number, query.page_size, 50)
+        with self._lock:
+            self._project(project_uid)
+            at = self._at(now)
+            needle = query.filename.casefold() if query.filename else None
+            found = [
+                copy.copy(j)
+                for j in self._jobs.values()
+                if j.project_uid == project_uid
+                and j.workflow_level == query.workflow_level
+                and (needle is None or needle in j.filename.casefold())
+                and (query.target_lang is None or j.target_lang == query.target_lang)
+                and (not query.statuses or j.status in query.statuses)
+                and (query.not_ready is None or query.not_ready == (j.import_state_at(at) != "OK"))
+            ]
+            found.sort(key=lambda j: (j.date_created, j.uid))
+            return paginate(found, query.page_number, query.page_size)
+
+    # --------------------------------------------------------------------------------------- admin
+    def snapshot(self, now: datetime | None = None) -> dict[str, list[dict[str, Any]]]:
+        """A summary of everything created since the last reset (for tests and debugging)."""
+        with self._lock:
+            at = self._at(now)
+            return {
+                "downloadTasks": [
+                    {
+                        "id": t.id,
+                        "connectorId": t.connector_id,
+                        "path": t.file_path,
+                        "status": t.status_at(at).value,
+                        "projectUid": t.project_uid,
+                        "jobUid": t.job_uid,
+                        "dateCreated": t.date_created.isoformat(),
+                    }
+                    for t in self._tasks.values()
+                ],
+                "jobs": [
+                    {
+                        "uid": j.uid,
+                        "projectUid": j.project_uid,
+                        "filename": j.filename,
+                        "targetLang": j.target_lang,
+                        "workflowLevel": j.workflow_level,
+                        "downloadTaskId": j.server_task_id,
+                        "asyncRequestId": j.async_request_id,
+                        "importStatus": j.import_state_at(at),
+                    }
+                    for j in self._jobs.values()
+                ],
+                "asyncRequests": [
+                    {
+                        "id": a.id,
+                        "action": a.action,
+                        "projectUid": a.project_uid,
+                        "finished": a.is_finished_at(at),
+                        "errorCode": a.outcome.error_code if a.is_finished_at(at) else None,
+                    }
+                    for a in self._async_requests.values()
+                ],
+            }
+
+    # ------------------------------------------------------------------------------------- helpers
+    def _connector(self, connector_id: str) -> ConnectorRecord:
+        connector = self._connectors.get(connector_id)
+        if connector is None:
+            raise not_found(f"Connector {connector_id} not found.")
+        return connector
+
+    def _project(self, project_uid: str) -> ProjectRecord:
+        project = self._projects.get(project_uid)
+        if project is None:
+            raise not_found(f"Project {project_uid} not found.")
+        return project
+
+    @staticmethod
+    def _folder(connector: ConnectorRecord, encoded_folder: str | None) -> str:
+        if encoded_folder is None:
+            return ROOT
+        folder = _decode("folder", encoded_folder)
+        if folder != ROOT and not any(path.startswith(folder + "/") for path in connector.files):
+            raise not_found(f"Folder {folder!r} not found in connector {connector.id}.")
+        return folder
+
+    @staticmethod
+    def _file(connector: ConnectorRecord, folder: str, encoded_file: str) -> RemoteFile:
+        path = _decode("file", encoded_file)
+        remote = connector.files.get(path)
+        if remote is None or parent_folder(path) != folder:
+            raise not_found(f"File {path!r} not found in folder {folder!r} of connector {connector.id}.")
+        return remote
+
+    def _usable_task(self, download_task_id: str | None, now: datetime) -> DownloadTask:
+        if not download_task_id:
+            raise bad_request("downloadTaskId is required.")
+        if not download_task_id.isdigit():
+            raise bad_request(f"downloadTaskId {download_task_id!r} is not a connector async task id.")
+        task = self._tasks.get(download_task_id)
+        if task is None:
+            raise bad_request(f"Connector async task {download_task_id} not found.")
+        status = task.status_at(now)
+        if status is ConnectorTaskStatus.NEW:
+            raise bad_request(f"Connector async task {task.id} is not finished yet.", "JobCreateError")
+        if status.is_failure:
+            raise bad_request(
+                f"Connector async task {task.id} failed ({status.value}): {task.outcome.error_message}",
+                "JobCreateError",
+            )
+        if task.job_uid is not None:
+            raise bad_request(
+                f"Connector async task {task.id} was already used to create jobs.", "JobCreateError"
+            )
+        return task
+
+    @staticmethod
+    def _check_workflow_settings(
+        project: ProjectRecord, request: JobCreateRequest
+    ) -> dict[str, WorkflowStepSettings]:
+        if not project.workflow_steps:
+            if request.workflow_settings:
+                raise bad_request(f"workflowSettings given, but project {project.uid} has no workflow steps.")
+            return {}
+        misplaced = [
+            name for name, value in (("due", request.due), ("assignments", request.assignments)) if value
+        ]
+        if misplaced:
+            raise bad_request(
+                f"{' and '.join(misplaced)} cannot be used for project {project.uid} with "
+                "workflow steps; give them per step in workflowSettings."
+            )
+        known = {s.id for s in project.workflow_steps}
+        settings = {s.id: s for s in request.workflow_settings or []}
+        unknown = sorted(set(settings) - known)
+        if unknown:
+            raise bad_request(
+                f"workflowSettings name unknown workflow steps {', '.join(unknown)} of project "
+                f"{project.uid} (known: {', '.join(sorted(known))})."
+            )
+        return settings
+
+
+def _failed_import(error_code: str | None, error_desc: str | None) -> ImportOutcome:
+    return ImportOutcome(error_code or "JobImportFailed", error_desc or "The file could not be imported.")
+
+
+def _check_choice(name: str, value: str, allowed: Iterable[str]) -> None:
+    allowed = tuple(allowed)
+    if value not in allowed:
+        raise bad_request(f"{name} must be one of {', '.join(allowed)}, not {value!r}.")
+
+
+def _check_page(page_number: int, page_size: int, max_size: int) -> None:
+    if page_number < 0:
+        raise bad_request(f"pageNumber must be 0 or more, not {page_number}.")
+    if not 1 <= page_size <= max_size:
+        raise bad_request(f"pageSize must be between 1 and {max_size}, not {page_size}.")
+
+
+def _decode(kind: str, encoded: str) -> str:
+    try:
+        return decode_path(encoded)
+    except ValueError:
+        raise bad_request(
+            f"{encoded!r} is not an encoded {kind} name; use encodedName/encodedCurrentFolder from a "
+            "folder listing."
+        ) from None
+
+
+__all__ = ["CreatedJobs", "EmulatorState", "JobQuery", "PhraseError", "TaskPage", "TaskQuery"]
