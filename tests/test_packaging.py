@@ -1,0 +1,79 @@
+"""The package as Airflow and DAG authors meet it: entry point, provider metadata, import cost."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from importlib import resources
+from importlib.metadata import entry_points
+
+import jsonschema
+import pytest
+
+from airflow_phrase.get_provider_info import get_provider_info
+
+#: Modules a DAG file imports. Importing them must not pull in the emulator or a server stack.
+DAG_FACING_MODULES = [
+    "airflow_phrase",
+    "airflow_phrase.models",
+    "airflow_phrase.hooks.phrase_tms",
+]
+HEAVY_MODULES = ["airflow_phrase.emulator", "fastapi", "uvicorn", "aiohttp.web"]
+
+
+def test_entry_point_resolves_to_get_provider_info() -> None:
+    (entry_point,) = [
+        ep for ep in entry_points(group="apache_airflow_provider") if ep.value.startswith("airflow_phrase")
+    ]
+    assert entry_point.load() is get_provider_info
+
+
+def test_provider_info_matches_airflow_schema() -> None:
+    schema = json.loads(resources.files("airflow").joinpath("provider_info.schema.json").read_text())
+    info = get_provider_info()
+    jsonschema.validate(info, schema)
+    (conn_type,) = info["connection-types"]
+    assert conn_type["connection-type"] == "phrase_tms"
+    assert set(conn_type["conn-fields"]) >= {"data_center", "auth_type", "contact"}
+
+
+def test_every_declared_class_imports() -> None:
+    info = get_provider_info()
+    paths = [c["hook-class-name"] for c in info["connection-types"]] + info.get("extra-links", [])
+    for dotted in paths:
+        module_name, _, attr = dotted.rpartition(".")
+        module = __import__(module_name, fromlist=[attr])
+        assert getattr(module, attr) is not None, dotted
+    for group in ("hooks", "operators", "sensors", "triggers"):
+        for entry in info.get(group, []):
+            for module_name in entry["python-modules"]:
+                __import__(module_name)
+
+
+def test_airflow_providers_list_shows_the_provider() -> None:
+    airflow = os.path.join(os.path.dirname(sys.executable), "airflow")
+    result = subprocess.run(
+        [airflow, "providers", "list", "--output", "json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    providers = {p["package_name"]: p for p in json.loads(result.stdout)}
+    assert "airflow-provider-phrase-tms" in providers
+    assert providers["airflow-provider-phrase-tms"]["version"] == get_provider_info()["versions"][0]
+
+
+@pytest.mark.parametrize("module", DAG_FACING_MODULES)
+def test_dag_facing_imports_stay_light(module: str) -> None:
+    code = (
+        f"import sys, {module}\n"
+        f"heavy = [m for m in {HEAVY_MODULES!r} if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True
+    )
+    assert result.stdout.strip() == "", f"importing {module} pulled in {result.stdout.strip()}"
