@@ -40,7 +40,7 @@ def load_fixture_dag(dag_id: str) -> Any:
     """Load a DAG from ``tests/dag_fixtures`` through a DagBag, as the dag-processor would."""
     from airflow.dag_processing.dagbag import DagBag
 
-    bag = DagBag(dag_folder=str(DAG_FIXTURES), include_examples=False)
+    bag = DagBag(dag_folder=str(DAG_FIXTURES))  # examples are off: AIRFLOW__CORE__LOAD_EXAMPLES
     assert not bag.import_errors, bag.import_errors
     dag = bag.get_dag(dag_id)
     assert dag is not None, f"no DAG {dag_id!r} in {DAG_FIXTURES}; found {sorted(bag.dag_ids)}"

@@ -1,0 +1,200 @@
+"""The Phrase TMS settings read from an Airflow Connection (``conn_type="phrase_tms"``).
+
+Parsed once into :class:`PhraseConnectionConfig`, a validated, immutable model. Every mistake becomes a
+:class:`~airflow_phrase.exceptions.PhraseConfigurationError` that names the field and says how to fix it,
+and never echoes the password or token (it is a ``SecretStr`` from the first moment).
+
+Field mapping (see ``CONNECTION_FIELDS`` in :mod:`airflow_phrase.get_provider_info`):
+
+* ``host``: optional full base URL, e.g. ``http://127.0.0.1:8080/web``; overrides ``data_center``.
+* extra ``data_center``: ``eu`` (default, ``https://cloud.memsource.com/web``) or ``us``.
+* extra ``auth_type``: ``login`` (``login`` + ``password``), ``api_token`` or ``bearer`` (``password`` is
+  the token). Default: ``login`` when a login is set, else ``api_token``.
+* extra ``contact``: added to the User-Agent, as Phrase asks.
+* extra ``max_attempts``, ``max_wait_seconds``, ``retry_total_seconds``, ``request_timeout_seconds``.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from airflow_phrase import __version__
+from airflow_phrase.exceptions import PhraseConfigurationError
+from airflow_phrase.hooks.retry import RetryPolicy
+
+DATA_CENTER_URLS = {
+    "eu": "https://cloud.memsource.com/web",
+    "us": "https://us.cloud.memsource.com/web",
+}
+DEFAULT_REQUEST_TIMEOUT = 60.0
+
+#: extra key -> RetryPolicy field
+_RETRY_EXTRA_FIELDS = {
+    "max_attempts": "max_attempts",
+    "max_wait_seconds": "max_wait",
+    "retry_total_seconds": "total_timeout",
+}
+
+
+class AuthType(str, Enum):
+    LOGIN = "login"
+    API_TOKEN = "api_token"
+    BEARER = "bearer"
+
+
+class PhraseConnectionConfig(BaseModel):
+    """Everything the hook needs from the Airflow connection, validated."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    conn_id: str
+    base_url: str
+    auth_type: AuthType
+    user_name: str | None = None
+    secret: SecretStr = Field(repr=False)
+    contact: str | None = None
+    retry_policy: RetryPolicy = Field(default_factory=RetryPolicy)
+    request_timeout: float = Field(default=DEFAULT_REQUEST_TIMEOUT, gt=0)
+
+    @property
+    def web_app_url(self) -> str:
+        return self.base_url
+
+    def user_agent(self, airflow_version: str) -> str:
+        details = f"Apache Airflow {airflow_version}"
+        if self.contact:
+            details += f"; {self.contact}"
+        return f"airflow-provider-phrase-tms/{__version__} ({details})"
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _fail(conn_id: str, field: str, problem: str, fix: str) -> PhraseConfigurationError:
+    return PhraseConfigurationError(f"Phrase TMS connection '{conn_id}': {field} {problem}. {fix}")
+
+
+def _base_url(conn_id: str, host: str | None, extra: dict[str, Any]) -> str:
+    if not _blank(host):
+        assert host is not None
+        url = host.strip().rstrip("/")
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise _fail(
+                conn_id,
+                "Base URL (host)",
+                f"{url!r} is not a full http(s) URL",
+                "Give the scheme and host, e.g. 'https://cloud.memsource.com/web' or "
+                "'http://127.0.0.1:8080/web', or leave it empty and set extra 'data_center' to 'eu' or 'us'.",
+            )
+        if parts.query or parts.fragment:
+            raise _fail(conn_id, "Base URL (host)", "must not contain a query or fragment", "Remove them.")
+        return url
+    data_center = extra.get("data_center")
+    key = "eu" if _blank(data_center) else str(data_center).strip().lower()
+    if key not in DATA_CENTER_URLS:
+        raise _fail(
+            conn_id,
+            "extra 'data_center'",
+            f"is {data_center!r}",
+            "Use 'eu' (cloud.memsource.com) or 'us' (us.cloud.memsource.com), or set Base URL (host).",
+        )
+    return DATA_CENTER_URLS[key]
+
+
+def _auth_type(conn_id: str, login: str | None, extra: dict[str, Any]) -> AuthType:
+    raw = extra.get("auth_type")
+    if _blank(raw):
+        return AuthType.LOGIN if not _blank(login) else AuthType.API_TOKEN
+    try:
+        return AuthType(str(raw).strip().lower())
+    except ValueError:
+        raise _fail(
+            conn_id,
+            "extra 'auth_type'",
+            f"is {raw!r}",
+            "Use 'login' (user name + password), 'api_token' or 'bearer' (token in the Password field).",
+        ) from None
+
+
+def _retry_policy(conn_id: str, extra: dict[str, Any]) -> RetryPolicy:
+    values = {
+        policy_field: extra[extra_key]
+        for extra_key, policy_field in _RETRY_EXTRA_FIELDS.items()
+        if not _blank(extra.get(extra_key))
+    }
+    try:
+        return RetryPolicy.model_validate(values)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        policy_field = str(error["loc"][0]) if error["loc"] else "?"
+        extra_key = next((k for k, v in _RETRY_EXTRA_FIELDS.items() if v == policy_field), policy_field)
+        raise _fail(
+            conn_id,
+            f"extra {extra_key!r}",
+            f"is {extra.get(extra_key)!r}: {error['msg']}",
+            "Give a number within the documented range, or remove it to use the default.",
+        ) from None
+
+
+def _request_timeout(conn_id: str, extra: dict[str, Any]) -> float:
+    raw = extra.get("request_timeout_seconds")
+    if _blank(raw):
+        return DEFAULT_REQUEST_TIMEOUT
+    try:
+        value = float(str(raw))
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise _fail(
+            conn_id,
+            "extra 'request_timeout_seconds'",
+            f"is {raw!r}",
+            "Give a positive number of seconds, or remove it to use the default (60).",
+        )
+    return value
+
+
+def parse_connection(
+    *,
+    conn_id: str,
+    host: str | None,
+    login: str | None,
+    password: str | None,
+    extra: dict[str, Any] | None,
+) -> PhraseConnectionConfig:
+    """Validate the connection fields (``extra`` already decoded) into a :class:`PhraseConnectionConfig`."""
+    extra = dict(extra or {})
+    base_url = _base_url(conn_id, host, extra)
+    auth_type = _auth_type(conn_id, login, extra)
+    if auth_type is AuthType.LOGIN and _blank(login):
+        raise _fail(
+            conn_id,
+            "Login (user name)",
+            "is empty but extra 'auth_type' is 'login'",
+            "Set the Phrase user name in Login, or use auth_type 'api_token' / 'bearer' with a token.",
+        )
+    if _blank(password):
+        what = "the password of the Phrase user" if auth_type is AuthType.LOGIN else "the token"
+        raise _fail(
+            conn_id,
+            "Password",
+            f"is empty (auth_type {auth_type.value!r})",
+            f"Put {what} in the Password field.",
+        )
+    contact = extra.get("contact")
+    return PhraseConnectionConfig(
+        conn_id=conn_id,
+        base_url=base_url,
+        auth_type=auth_type,
+        user_name=login.strip() if auth_type is AuthType.LOGIN and login else None,
+        secret=SecretStr(password or ""),
+        contact=None if _blank(contact) else str(contact).strip(),
+        retry_policy=_retry_policy(conn_id, extra),
+        request_timeout=_request_timeout(conn_id, extra),
+    )

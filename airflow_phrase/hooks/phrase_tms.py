@@ -1,0 +1,964 @@
+"""``PhraseTmsHook``: the Phrase TMS REST API as used by this provider (connector download → job).
+
+Sync methods use ``requests`` (operators, sensors); ``a_``-prefixed methods use ``aiohttp`` (triggers).
+Both go through the same :class:`~airflow_phrase.hooks.retry.RetryPolicy`, the same authentication and
+return the same pydantic models from :mod:`airflow_phrase.models`.
+
+The hook does no I/O and no connection lookup in ``__init__``: the Airflow connection is read on first
+use, with the async-safe lookup on the async path (a sync lookup inside the triggerer's event loop
+can deadlock on secret masking).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from contextlib import suppress
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+import aiohttp
+import requests
+import tenacity
+from airflow.sdk import BaseHook
+from pydantic import BaseModel, ValidationError
+
+from airflow_phrase.exceptions import PhraseApiError, PhraseNotFoundError
+from airflow_phrase.hooks.auth import (
+    TOKEN_CACHE,
+    CachedToken,
+    amask,
+    authorization_value,
+    mask,
+    static_authorization,
+    token_key,
+)
+from airflow_phrase.hooks.connection import AuthType, PhraseConnectionConfig, parse_connection
+from airflow_phrase.hooks.remote_files import (
+    ROOT_PATH,
+    ResolvedRemoteFile,
+    display_path,
+    find_file,
+    find_subfolder,
+    split_path,
+)
+from airflow_phrase.hooks.retry import RetryPolicy
+from airflow_phrase.hooks.transport import (
+    HttpCall,
+    HttpResult,
+    HttpStatusFailure,
+    TransportFailure,
+    encode_query,
+    path_segment,
+    send_async,
+    send_sync,
+    to_phrase_error,
+)
+from airflow_phrase.models import (
+    AsyncFileOpResponse,
+    AsyncRequest,
+    Connector,
+    ConnectorList,
+    ConnectorTaskState,
+    ConnectorTaskStatesPage,
+    DownloadFileRequest,
+    FolderListing,
+    JobCreateRequest,
+    JobList,
+    JobPart,
+    JobPartsPage,
+    JobPartV2,
+    LoginRequest,
+    LoginResponse,
+    Project,
+    WhoAmI,
+)
+
+log = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
+
+LOGIN_PATH = "/api2/v3/auth/login"
+WHO_AM_I_PATH = "/api2/v1/auth/whoAmI"
+CONNECTOR_TASKS_PATH = "/api2/v1/connectorAsyncTasks"
+
+#: Without ``dateCreatedFrom`` Phrase only lists connector tasks of the last 24 h; a lookup by id
+#: without ``created_after`` searches this far back instead.
+DEFAULT_TASK_LOOKBACK = timedelta(days=7)
+
+#: Used by ``test_connection`` unless a policy is given: a form button should answer in seconds.
+CONNECTION_TEST_POLICY = RetryPolicy(
+    max_attempts=2, initial_wait=0.5, max_wait=5, total_timeout=15, jitter=0.5
+)
+
+_SUMMARY_ERRORS = 3
+
+
+def _airflow_version() -> str:
+    try:
+        from airflow import __version__ as version
+    except ImportError:  # pragma: no cover - airflow is a hard dependency
+        return "unknown"
+    return str(version)
+
+
+def _validation_summary(exc: ValidationError) -> str:
+    # loc + msg only: pydantic's own message echoes input values, which may hold a token.
+    parts = [
+        f"{'.'.join(str(p) for p in error['loc']) or 'body'}: {error['msg']}"
+        for error in exc.errors()[:_SUMMARY_ERRORS]
+    ]
+    more = exc.error_count() - _SUMMARY_ERRORS
+    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
+
+
+def _parse(model: type[M], result: HttpResult, method: str, path: str) -> M:
+    try:
+        return model.model_validate_json(result.body or b"null")
+    except ValidationError as exc:
+        raise PhraseApiError(
+            status=result.status,
+            method=method,
+            path=path,
+            error_code="UnexpectedResponse",
+            error_description=f"the response is not a valid {model.__name__}: {_validation_summary(exc)}",
+        ) from None
+
+
+def _enum_values(values: Iterable[Any] | None) -> list[str] | None:
+    if values is None:
+        return None
+    if isinstance(values, str):  # a single value, not its characters
+        values = [values]
+    return [str(getattr(value, "value", value)) for value in values]
+
+
+def _is_last_page(page_number: int, total_pages: int, received: int, page_size: int) -> bool:
+    if received == 0:
+        return True
+    if total_pages > 0:
+        return page_number + 1 >= total_pages
+    return received < page_size  # no paging fields: a short page is the last one
+
+
+class PhraseTmsHook(BaseHook):
+    """Talks to Phrase TMS (formerly Memsource) through an Airflow connection of type ``phrase_tms``.
+
+    :param phrase_conn_id: the Airflow connection id.
+    :param retry_policy: overrides the retry settings of the connection for every call of this hook
+        (each method also takes ``retry_policy=`` for a single call).
+    :param request_timeout: connect and read timeout of one HTTP request, in seconds (default: the
+        connection's ``request_timeout_seconds``, else 60).
+    :param sleep: called with the seconds to wait between sync attempts (default ``time.sleep``).
+    :param async_sleep: awaited with the seconds to wait between async attempts (default ``asyncio.sleep``).
+    """
+
+    conn_name_attr = "phrase_conn_id"
+    default_conn_name = "phrase_tms_default"
+    conn_type = "phrase_tms"
+    hook_name = "Phrase TMS"
+
+    def __init__(
+        self,
+        phrase_conn_id: str = default_conn_name,
+        *,
+        retry_policy: RetryPolicy | None = None,
+        request_timeout: float | None = None,
+        sleep: Callable[[float], None] | None = None,
+        async_sleep: Callable[[float], Awaitable[None]] | None = None,
+    ) -> None:
+        super().__init__()
+        self.phrase_conn_id = phrase_conn_id
+        self.retry_policy = retry_policy
+        self.request_timeout = request_timeout
+        self._sleep: Callable[[float], None] = sleep or time.sleep
+        self._async_sleep: Callable[[float], Awaitable[None]] = async_sleep or asyncio.sleep
+        self._config: PhraseConnectionConfig | None = None
+        self._session: requests.Session | None = None
+        self._a_session: aiohttp.ClientSession | None = None
+        self._a_session_loop: asyncio.AbstractEventLoop | None = None
+        self._a_login_lock: asyncio.Lock | None = None
+        self._folder_cache: dict[tuple[str, str | None, str | None, str], FolderListing] = {}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(phrase_conn_id={self.phrase_conn_id!r})"
+
+    # ------------------------------------------------------------------ connection and settings
+
+    def _connection_config(self) -> PhraseConnectionConfig:
+        if self._config is None:
+            conn = self.get_connection(self.phrase_conn_id)
+            config = parse_connection(
+                conn_id=self.phrase_conn_id,
+                host=conn.host,
+                login=conn.login,
+                password=conn.password,
+                extra=conn.extra_dejson,
+            )
+            mask(config.secret.get_secret_value())
+            self._config = config
+        return self._config
+
+    async def _a_connection_config(self) -> PhraseConnectionConfig:
+        if self._config is None:
+            from airflow.providers.common.compat.connection import (
+                get_async_connection,
+                get_async_extra_dejson,
+            )
+
+            conn = await get_async_connection(self.phrase_conn_id, hook=self)
+            config = parse_connection(
+                conn_id=self.phrase_conn_id,
+                host=conn.host,
+                login=conn.login,
+                password=conn.password,
+                extra=await get_async_extra_dejson(conn),
+            )
+            await amask(config.secret.get_secret_value())
+            self._config = config
+        return self._config
+
+    def _policy(self, config: PhraseConnectionConfig, retry_policy: RetryPolicy | None) -> RetryPolicy:
+        return retry_policy or self.retry_policy or config.retry_policy
+
+    def _timeout(self, config: PhraseConnectionConfig) -> float:
+        return self.request_timeout or config.request_timeout
+
+    def _base_headers(self, config: PhraseConnectionConfig, accept: str) -> dict[str, str]:
+        return {"User-Agent": config.user_agent(_airflow_version()), "Accept": accept}
+
+    @property
+    def web_app_url(self) -> str:
+        """The Phrase web app base for links, e.g. ``https://cloud.memsource.com/web``.
+
+        Reads the connection synchronously on first use; inside an event loop call an ``a_`` method
+        first (it loads the connection the async-safe way and caches it).
+        """
+        return self._connection_config().web_app_url
+
+    def project_url(self, project_uid: str) -> str:
+        return f"{self.web_app_url}/project2/show/{path_segment(project_uid)}"
+
+    def job_url(self, project_uid: str, job_uid: str) -> str:
+        """Link to the job in Phrase's editor (the job uid alone identifies it; ``project_uid`` is unused)."""
+        return f"{self.web_app_url}/job/{path_segment(job_uid)}/translate"
+
+    # ------------------------------------------------------------------ sync transport
+
+    def get_conn(self) -> requests.Session:
+        """The ``requests.Session`` of this hook (User-Agent set; authorization is added per request)."""
+        if self._session is None:
+            config = self._connection_config()
+            session = requests.Session()
+            session.headers.update(self._base_headers(config, "application/json"))
+            self._session = session
+        return self._session
+
+    def close(self) -> None:
+        """Close the sync HTTP session (the async one: :meth:`aclose`)."""
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def _authorization(self, config: PhraseConnectionConfig, policy: RetryPolicy) -> tuple[str, str | None]:
+        """``(Authorization value, login token or None)``; logs in (once per process and user) if needed."""
+        if config.auth_type is not AuthType.LOGIN:
+            return static_authorization(config), None
+        key = token_key(config)
+        cached = TOKEN_CACHE.get(key)
+        if cached is None:
+            with TOKEN_CACHE.login_lock(key):
+                cached = TOKEN_CACHE.get(key) or self._login(config, policy)
+        token = cached.token.get_secret_value()
+        return authorization_value(AuthType.LOGIN, token), token
+
+    def _login(self, config: PhraseConnectionConfig, policy: RetryPolicy) -> CachedToken:
+        body = LoginRequest(user_name=config.user_name or "", password=config.secret).to_wire()
+        result = self._send(
+            config, "POST", LOGIN_PATH, json_body=body, policy=policy, authorization=None, idempotent=True
+        )
+        login = _parse(LoginResponse, result, "POST", LOGIN_PATH)
+        mask(login.token)
+        log.info("Logged in to Phrase TMS at %s as %s", config.base_url, config.user_name)
+        return TOKEN_CACHE.put(token_key(config), login.token, login.expires)
+
+    def _send(
+        self,
+        config: PhraseConnectionConfig,
+        method: str,
+        path: str,
+        *,
+        policy: RetryPolicy,
+        authorization: str | None,
+        idempotent: bool,
+        params: dict[str, Any] | None = None,
+        json_body: Any = None,
+        accept: str = "application/json",
+        write_to: Callable[[Iterator[bytes]], None] | None = None,
+    ) -> HttpResult:
+        call = HttpCall(
+            method=method,
+            base_url=config.base_url,
+            path=path,
+            params=encode_query(params),
+            json_body=json_body,
+        )
+        headers = {"Accept": accept}
+        if authorization is not None:
+            headers["Authorization"] = authorization
+        session = self.get_conn()
+        timeout = self._timeout(config)
+        attempts = 0
+
+        def attempt() -> HttpResult:
+            nonlocal attempts
+            attempts += 1
+            return send_sync(session, call, headers=headers, timeout=timeout, write_to=write_to)
+
+        retrying = tenacity.Retrying(
+            sleep=self._sleep,
+            **policy.tenacity_kwargs(method=method, path=path, idempotent=idempotent, logger=log),
+        )
+        try:
+            return retrying(attempt)
+        except (HttpStatusFailure, TransportFailure) as failure:
+            raise to_phrase_error(failure, attempts=attempts) from failure
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json_body: Any = None,
+        idempotent: bool = True,
+        retry_policy: RetryPolicy | None = None,
+        accept: str = "application/json",
+        write_to: Callable[[Iterator[bytes]], None] | None = None,
+    ) -> HttpResult:
+        """One authenticated API call with retries; on a 401 for a cached login token, logs in once again."""
+        config = self._connection_config()
+        policy = self._policy(config, retry_policy)
+        logged_in_again = False
+        while True:
+            authorization, login_token = self._authorization(config, policy)
+            try:
+                return self._send(
+                    config,
+                    method,
+                    path,
+                    policy=policy,
+                    authorization=authorization,
+                    idempotent=idempotent,
+                    params=params,
+                    json_body=json_body,
+                    accept=accept,
+                    write_to=write_to,
+                )
+            except PhraseApiError as error:
+                if error.status != 401 or login_token is None or logged_in_again:
+                    raise
+                log.warning("Phrase TMS rejected the login token for %s %s; logging in again", method, path)
+                TOKEN_CACHE.invalidate(token_key(config), login_token)
+                logged_in_again = True
+
+    def _get(
+        self,
+        model: type[M],
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        retry_policy: RetryPolicy | None = None,
+    ) -> M:
+        return _parse(
+            model, self._request("GET", path, params=params, retry_policy=retry_policy), "GET", path
+        )
+
+    # ------------------------------------------------------------------ async transport
+
+    async def _a_get_session(self, config: PhraseConnectionConfig) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        if self._a_session is None or self._a_session.closed or self._a_session_loop is not loop:
+            self._a_session = aiohttp.ClientSession(headers=self._base_headers(config, "application/json"))
+            self._a_session_loop = loop
+            self._a_login_lock = None
+        return self._a_session
+
+    async def aclose(self) -> None:
+        """Close the aiohttp session (created lazily by the first ``a_`` call)."""
+        session, self._a_session = self._a_session, None
+        if session is not None and not session.closed:
+            await session.close()
+
+    async def __aenter__(self) -> PhraseTmsHook:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def _a_authorization(
+        self, config: PhraseConnectionConfig, policy: RetryPolicy
+    ) -> tuple[str, str | None]:
+        if config.auth_type is not AuthType.LOGIN:
+            return static_authorization(config), None
+        key = token_key(config)
+        cached = TOKEN_CACHE.get(key)
+        if cached is None:
+            # Never block the event loop on the thread lock; coroutines of this hook log in one at a time.
+            if self._a_login_lock is None:
+                self._a_login_lock = asyncio.Lock()
+            async with self._a_login_lock:
+                cached = TOKEN_CACHE.get(key) or await self._a_login(config, policy)
+        token = cached.token.get_secret_value()
+        return authorization_value(AuthType.LOGIN, token), token
+
+    async def _a_login(self, config: PhraseConnectionConfig, policy: RetryPolicy) -> CachedToken:
+        body = LoginRequest(user_name=config.user_name or "", password=config.secret).to_wire()
+        result = await self._a_send(
+            config, "POST", LOGIN_PATH, json_body=body, policy=policy, authorization=None, idempotent=True
+        )
+        login = _parse(LoginResponse, result, "POST", LOGIN_PATH)
+        await amask(login.token)
+        log.info("Logged in to Phrase TMS at %s as %s", config.base_url, config.user_name)
+        return TOKEN_CACHE.put(token_key(config), login.token, login.expires)
+
+    async def _a_send(
+        self,
+        config: PhraseConnectionConfig,
+        method: str,
+        path: str,
+        *,
+        policy: RetryPolicy,
+        authorization: str | None,
+        idempotent: bool,
+        params: dict[str, Any] | None = None,
+        json_body: Any = None,
+    ) -> HttpResult:
+        call = HttpCall(
+            method=method,
+            base_url=config.base_url,
+            path=path,
+            params=encode_query(params),
+            json_body=json_body,
+        )
+        headers = {"Authorization": authorization} if authorization is not None else {}
+        session = await self._a_get_session(config)
+        timeout = self._timeout(config)
+        attempts = 0
+
+        async def attempt() -> HttpResult:
+            nonlocal attempts
+            attempts += 1
+            return await send_async(session, call, headers=headers, timeout=timeout)
+
+        retrying = tenacity.AsyncRetrying(
+            sleep=self._async_sleep,
+            **policy.tenacity_kwargs(method=method, path=path, idempotent=idempotent, logger=log),
+        )
+        try:
+            return await retrying(attempt)
+        except (HttpStatusFailure, TransportFailure) as failure:
+            raise to_phrase_error(failure, attempts=attempts) from failure
+
+    async def _a_request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json_body: Any = None,
+        idempotent: bool = True,
+        retry_policy: RetryPolicy | None = None,
+    ) -> HttpResult:
+        config = await self._a_connection_config()
+        policy = self._policy(config, retry_policy)
+        logged_in_again = False
+        while True:
+            authorization, login_token = await self._a_authorization(config, policy)
+            try:
+                return await self._a_send(
+                    config,
+                    method,
+                    path,
+                    policy=policy,
+                    authorization=authorization,
+                    idempotent=idempotent,
+                    params=params,
+                    json_body=json_body,
+                )
+            except PhraseApiError as error:
+                if error.status != 401 or login_token is None or logged_in_again:
+                    raise
+                log.warning("Phrase TMS rejected the login token for %s %s; logging in again", method, path)
+                TOKEN_CACHE.invalidate(token_key(config), login_token)
+                logged_in_again = True
+
+    async def _a_get(
+        self,
+        model: type[M],
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        retry_policy: RetryPolicy | None = None,
+    ) -> M:
+        result = await self._a_request("GET", path, params=params, retry_policy=retry_policy)
+        return _parse(model, result, "GET", path)
+
+    # ------------------------------------------------------------------ authentication
+
+    def who_am_i(self, *, retry_policy: RetryPolicy | None = None) -> WhoAmI:
+        return self._get(WhoAmI, WHO_AM_I_PATH, retry_policy=retry_policy)
+
+    async def a_who_am_i(self, *, retry_policy: RetryPolicy | None = None) -> WhoAmI:
+        return await self._a_get(WhoAmI, WHO_AM_I_PATH, retry_policy=retry_policy)
+
+    def test_connection(self, *, retry_policy: RetryPolicy | None = None) -> tuple[bool, str]:
+        """Call whoAmI; never raises. The message names the user and organisation, or the error."""
+        try:
+            me = self.who_am_i(retry_policy=retry_policy or self.retry_policy or CONNECTION_TEST_POLICY)
+        except Exception as exc:
+            return False, f"Connection to Phrase TMS failed: {type(exc).__name__}: {exc}"
+        user = me.user
+        full_name = " ".join(part for part in (user.first_name, user.last_name) if part)
+        who = user.user_name or user.uid or "unknown user"
+        if full_name:
+            who += f" ({full_name})"
+        organisation = (
+            me.organization.name if me.organization and me.organization.name else "unknown organisation"
+        )
+        return True, f"Connected to Phrase TMS at {self.web_app_url} as {who}, organisation {organisation}"
+
+    # ------------------------------------------------------------------ connectors and folders
+
+    def list_connectors(
+        self, connector_type: str | None = None, *, retry_policy: RetryPolicy | None = None
+    ) -> list[Connector]:
+        listing = self._get(
+            ConnectorList, "/api2/v1/connectors", params={"type": connector_type}, retry_policy=retry_policy
+        )
+        return listing.connectors
+
+    def get_connector(self, connector_id: str, *, retry_policy: RetryPolicy | None = None) -> Connector:
+        return self._get(
+            Connector, f"/api2/v1/connectors/{path_segment(connector_id)}", retry_policy=retry_policy
+        )
+
+    def resolve_connector(self, id_or_name: str, *, retry_policy: RetryPolicy | None = None) -> Connector:
+        """The connector whose id is ``id_or_name``, else the one with exactly that name."""
+        wanted = str(id_or_name).strip()
+        connectors = self.list_connectors(retry_policy=retry_policy)
+        by_id = [c for c in connectors if c.id == wanted]
+        if by_id:
+            return by_id[0]
+        by_name = [c for c in connectors if c.name == wanted]
+        if len(by_name) == 1:
+            return by_name[0]
+        if by_name:
+            ids = ", ".join(c.id for c in by_name)
+            raise PhraseNotFoundError(
+                f"{len(by_name)} Phrase connectors are named {wanted!r} (ids {ids}); "
+                "give the connector id instead."
+            )
+        available = ", ".join(f"{c.name!r} (id {c.id}, {c.type})" for c in connectors) or "none"
+        raise PhraseNotFoundError(
+            f"No Phrase connector has the id or name {wanted!r}. Available: {available}."
+        )
+
+    def list_folder(
+        self,
+        connector_id: str,
+        encoded_folder: str | None = None,
+        *,
+        project_uid: str | None = None,
+        file_type: str = "ALL",
+        retry_policy: RetryPolicy | None = None,
+    ) -> FolderListing:
+        """List a connector folder (``None``: the root). Listings are cached for the life of this hook."""
+        key = (str(connector_id), encoded_folder, project_uid, file_type)
+        cached = self._folder_cache.get(key)
+        if cached is not None:
+            return cached
+        path = f"/api2/v1/connectors/{path_segment(connector_id)}/folders"
+        if encoded_folder is not None:
+            path += f"/{path_segment(encoded_folder)}"
+        listing = self._get(
+            FolderListing,
+            path,
+            params={"projectUid": project_uid, "fileType": file_type},
+            retry_policy=retry_policy,
+        )
+        self._folder_cache[key] = listing
+        return listing
+
+    def browse_path(
+        self, connector_id: str, path: str, *, retry_policy: RetryPolicy | None = None
+    ) -> FolderListing:
+        """List the folder at a human-readable ``path`` (``"docs/guides"``, ``"/"``), walking from the root.
+
+        Only encoded names Phrase returned are used to descend.
+        """
+        listing = self.list_folder(connector_id, retry_policy=retry_policy)
+        walked: list[str] = []
+        for segment in split_path(path):
+            folder = find_subfolder(listing, segment, parent=walked, where=f"connector {connector_id}")
+            walked.append(segment)
+            listing = self.list_folder(connector_id, folder.encoded_name, retry_policy=retry_policy)
+        return listing
+
+    def resolve_remote_file(
+        self, connector_id: str, folder: str, file: str, *, retry_policy: RetryPolicy | None = None
+    ) -> ResolvedRemoteFile:
+        """Find a remote file by folder and file name.
+
+        ``folder`` is a human-readable path (``"docs/guides"``, ``"/"``) or an encoded folder Phrase gave
+        out; ``file`` is a file name or an encoded name.
+        """
+        folder_path = display_path(split_path(folder))
+        try:
+            listing = self.browse_path(connector_id, folder, retry_policy=retry_policy)
+        except PhraseNotFoundError as not_a_path:
+            # Maybe it is an encoded folder Phrase gave out earlier.
+            try:
+                listing = self.list_folder(connector_id, folder.strip(), retry_policy=retry_policy)
+            except PhraseApiError as error:
+                if error.status in (400, 404):
+                    raise not_a_path from None
+                raise
+            folder_path = listing.current_folder or folder.strip()
+        entry = find_file(listing, file, folder_label=folder_path, where=f"connector {connector_id}")
+        # Phrase's docs use "/" as the root folder's name when no encoded form is given.
+        encoded_folder = listing.encoded_current_folder or (
+            folder.strip() if folder_path != ROOT_PATH else ROOT_PATH
+        )
+        return ResolvedRemoteFile(
+            connector_id=str(connector_id),
+            encoded_folder=encoded_folder,
+            encoded_name=entry.encoded_name,
+            name=entry.name,
+            folder_path=folder_path,
+            remote_file=entry,
+        )
+
+    # ------------------------------------------------------------------ connector async download
+
+    def start_connector_download(
+        self,
+        connector_id: str,
+        encoded_folder: str,
+        encoded_file: str,
+        request: DownloadFileRequest | None = None,
+        *,
+        retry_policy: RetryPolicy | None = None,
+    ) -> AsyncFileOpResponse:
+        """Start the async download of a remote file; the result's ``id`` is the download task id."""
+        path = (
+            f"/api2/v2/connectors/{path_segment(connector_id)}/folders/{path_segment(encoded_folder)}"
+            f"/files/{path_segment(encoded_file)}"
+        )
+        body = (request or DownloadFileRequest()).to_wire()
+        result = self._request("POST", path, json_body=body, retry_policy=retry_policy)
+        return _parse(AsyncFileOpResponse, result, "POST", path)
+
+    @staticmethod
+    def _task_state_params(
+        project_uid: str,
+        *,
+        page_number: int,
+        page_size: int,
+        task_types: Iterable[Any] | None,
+        processing_types: Iterable[Any] | None,
+        date_created_from: datetime | None,
+        date_created_to: datetime | None,
+    ) -> dict[str, Any]:
+        return {
+            "projectUid": project_uid,
+            "taskType": _enum_values(task_types),
+            "taskProcessingType": _enum_values(processing_types),
+            "dateCreatedFrom": date_created_from,
+            "dateCreatedTo": date_created_to,
+            "pageNumber": page_number,
+            "pageSize": page_size,
+        }
+
+    def get_connector_task_states_page(
+        self,
+        project_uid: str,
+        *,
+        page_number: int = 0,
+        page_size: int = 1000,
+        task_types: Iterable[Any] | None = ("DOWNLOAD",),
+        processing_types: Iterable[Any] | None = ("API",),
+        date_created_from: datetime | None = None,
+        date_created_to: datetime | None = None,
+        retry_policy: RetryPolicy | None = None,
+    ) -> ConnectorTaskStatesPage:
+        params = self._task_state_params(
+            project_uid,
+            page_number=page_number,
+            page_size=page_size,
+            task_types=task_types,
+            processing_types=processing_types,
+            date_created_from=date_created_from,
+            date_created_to=date_created_to,
+        )
+        return self._get(
+            ConnectorTaskStatesPage, CONNECTOR_TASKS_PATH, params=params, retry_policy=retry_policy
+        )
+
+    def iter_connector_task_states(
+        self,
+        project_uid: str,
+        *,
+        task_types: Iterable[Any] | None = ("DOWNLOAD",),
+        processing_types: Iterable[Any] | None = ("API",),
+        date_created_from: datetime | None = None,
+        date_created_to: datetime | None = None,
+        page_size: int = 1000,
+        retry_policy: RetryPolicy | None = None,
+    ) -> Iterator[ConnectorTaskState]:
+        """Every connector task state of the project, page by page (Phrase's default window: last 24 h)."""
+        page_number = 0
+        while True:
+            page = self.get_connector_task_states_page(
+                project_uid,
+                page_number=page_number,
+                page_size=page_size,
+                task_types=task_types,
+                processing_types=processing_types,
+                date_created_from=date_created_from,
+                date_created_to=date_created_to,
+                retry_policy=retry_policy,
+            )
+            yield from page.content
+            if _is_last_page(page_number, page.total_pages, len(page.content), page_size):
+                return
+            page_number += 1
+
+    def get_connector_task_state(
+        self,
+        project_uid: str,
+        task_id: str,
+        *,
+        created_after: datetime | None = None,
+        retry_policy: RetryPolicy | None = None,
+    ) -> ConnectorTaskState | None:
+        """The state of one download task, or ``None`` if Phrase does not list it (yet).
+
+        ``created_after`` bounds the search (``dateCreatedFrom``); pass the task's creation time minus a
+        margin. Without it the last :data:`DEFAULT_TASK_LOOKBACK` are searched, not Phrase's default 24 h.
+        """
+        since = created_after or datetime.now(timezone.utc) - DEFAULT_TASK_LOOKBACK
+        for state in self.iter_connector_task_states(
+            project_uid,
+            task_types=None,
+            processing_types=None,
+            date_created_from=since,
+            retry_policy=retry_policy,
+        ):
+            if state.id == str(task_id):
+                return state
+        return None
+
+    async def a_get_connector_task_states_page(
+        self,
+        project_uid: str,
+        *,
+        page_number: int = 0,
+        page_size: int = 1000,
+        task_types: Iterable[Any] | None = ("DOWNLOAD",),
+        processing_types: Iterable[Any] | None = ("API",),
+        date_created_from: datetime | None = None,
+        date_created_to: datetime | None = None,
+        retry_policy: RetryPolicy | None = None,
+    ) -> ConnectorTaskStatesPage:
+        params = self._task_state_params(
+            project_uid,
+            page_number=page_number,
+            page_size=page_size,
+            task_types=task_types,
+            processing_types=processing_types,
+            date_created_from=date_created_from,
+            date_created_to=date_created_to,
+        )
+        return await self._a_get(
+            ConnectorTaskStatesPage, CONNECTOR_TASKS_PATH, params=params, retry_policy=retry_policy
+        )
+
+    async def a_iter_connector_task_states(
+        self,
+        project_uid: str,
+        *,
+        task_types: Iterable[Any] | None = ("DOWNLOAD",),
+        processing_types: Iterable[Any] | None = ("API",),
+        date_created_from: datetime | None = None,
+        date_created_to: datetime | None = None,
+        page_size: int = 1000,
+        retry_policy: RetryPolicy | None = None,
+    ) -> AsyncIterator[ConnectorTaskState]:
+        page_number = 0
+        while True:
+            page = await self.a_get_connector_task_states_page(
+                project_uid,
+                page_number=page_number,
+                page_size=page_size,
+                task_types=task_types,
+                processing_types=processing_types,
+                date_created_from=date_created_from,
+                date_created_to=date_created_to,
+                retry_policy=retry_policy,
+            )
+            for state in page.content:
+                yield state
+            if _is_last_page(page_number, page.total_pages, len(page.content), page_size):
+                return
+            page_number += 1
+
+    async def a_get_connector_task_state(
+        self,
+        project_uid: str,
+        task_id: str,
+        *,
+        created_after: datetime | None = None,
+        retry_policy: RetryPolicy | None = None,
+    ) -> ConnectorTaskState | None:
+        since = created_after or datetime.now(timezone.utc) - DEFAULT_TASK_LOOKBACK
+        async for state in self.a_iter_connector_task_states(
+            project_uid,
+            task_types=None,
+            processing_types=None,
+            date_created_from=since,
+            retry_policy=retry_policy,
+        ):
+            if state.id == str(task_id):
+                return state
+        return None
+
+    def download_prepared_file(
+        self,
+        connector_id: str,
+        encoded_folder: str,
+        encoded_file: str,
+        task_id: str,
+        destination: str | Path,
+        *,
+        retry_policy: RetryPolicy | None = None,
+    ) -> Path:
+        """Stream the file a finished download task prepared to ``destination`` (written atomically)."""
+        target = Path(destination)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        path = (
+            f"/api2/v2/connectors/{path_segment(connector_id)}/folders/{path_segment(encoded_folder)}"
+            f"/files/{path_segment(encoded_file)}/tasks/{path_segment(task_id)}"
+        )
+
+        def write(chunks: Iterator[bytes]) -> None:
+            fd, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    for chunk in chunks:
+                        handle.write(chunk)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(partial, target)
+            except BaseException:
+                with suppress(FileNotFoundError):
+                    os.unlink(partial)
+                raise
+
+        self._request(
+            "GET", path, retry_policy=retry_policy, accept="application/octet-stream", write_to=write
+        )
+        return target
+
+    # ------------------------------------------------------------------ jobs, async requests, projects
+
+    def create_job_from_connector_task(
+        self,
+        project_uid: str,
+        download_task_id: str,
+        request: JobCreateRequest,
+        *,
+        continuous: bool = False,
+        retry_policy: RetryPolicy | None = None,
+    ) -> JobList:
+        """Create job(s) from a finished download task (201).
+
+        Not idempotent: retried only when Phrase certainly did not process the request (429, 503, no
+        connection). A 502/504, timeout or dropped response raises at once
+        (:class:`~airflow_phrase.hooks.transport.PhraseResponseLostError` or ``PhraseApiError``); check
+        for the jobs (e.g. :meth:`iter_jobs` by file name) before trying again.
+        """
+        path = f"/api2/v1/projects/{path_segment(project_uid)}/jobs/connectorTask"
+        result = self._request(
+            "POST",
+            path,
+            params={"downloadTaskId": str(download_task_id), "continuous": continuous},
+            json_body=request.to_wire(),
+            idempotent=False,
+            retry_policy=retry_policy,
+        )
+        return _parse(JobList, result, "POST", path)
+
+    def get_async_request(
+        self, async_request_id: str, *, retry_policy: RetryPolicy | None = None
+    ) -> AsyncRequest:
+        return self._get(
+            AsyncRequest, f"/api2/v1/async/{path_segment(async_request_id)}", retry_policy=retry_policy
+        )
+
+    async def a_get_async_request(
+        self, async_request_id: str, *, retry_policy: RetryPolicy | None = None
+    ) -> AsyncRequest:
+        return await self._a_get(
+            AsyncRequest, f"/api2/v1/async/{path_segment(async_request_id)}", retry_policy=retry_policy
+        )
+
+    @staticmethod
+    def _job_path(project_uid: str, job_uid: str) -> str:
+        return f"/api2/v1/projects/{path_segment(project_uid)}/jobs/{path_segment(job_uid)}"
+
+    def get_job(self, project_uid: str, job_uid: str, *, retry_policy: RetryPolicy | None = None) -> JobPart:
+        return self._get(JobPart, self._job_path(project_uid, job_uid), retry_policy=retry_policy)
+
+    async def a_get_job(
+        self, project_uid: str, job_uid: str, *, retry_policy: RetryPolicy | None = None
+    ) -> JobPart:
+        return await self._a_get(JobPart, self._job_path(project_uid, job_uid), retry_policy=retry_policy)
+
+    def iter_jobs(
+        self,
+        project_uid: str,
+        *,
+        filename: str | None = None,
+        target_lang: str | None = None,
+        workflow_level: int | None = None,
+        page_size: int = 50,
+        retry_policy: RetryPolicy | None = None,
+    ) -> Iterator[JobPartV2]:
+        """Every job of the project matching the filters, page by page (default workflow level: 1)."""
+        path = f"/api2/v2/projects/{path_segment(project_uid)}/jobs"
+        page_number = 0
+        while True:
+            params = {
+                "pageNumber": page_number,
+                "pageSize": page_size,
+                "filename": filename,
+                "targetLang": target_lang,
+                "workflowLevel": workflow_level,
+            }
+            page = self._get(JobPartsPage, path, params=params, retry_policy=retry_policy)
+            yield from page.content
+            if _is_last_page(page_number, page.total_pages, len(page.content), page_size):
+                return
+            page_number += 1
+
+    def get_project(self, project_uid: str, *, retry_policy: RetryPolicy | None = None) -> Project:
+        return self._get(Project, f"/api2/v1/projects/{path_segment(project_uid)}", retry_policy=retry_policy)

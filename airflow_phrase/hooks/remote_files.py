@@ -1,0 +1,91 @@
+"""Finding connector folders and files by their human-readable names.
+
+Phrase addresses remote folders and files by *encoded* names that clients must never build; they are
+taken from folder listings. These helpers pick entries out of listings the hook already fetched and
+explain, with close matches, what is there when a name is wrong. No I/O happens here.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from pydantic import BaseModel, ConfigDict
+
+from airflow_phrase.exceptions import PhraseNotFoundError
+from airflow_phrase.models import FolderListing, RemoteFile
+
+ROOT_PATH = "/"
+
+
+class ResolvedRemoteFile(BaseModel):
+    """One remote file of a connector, with everything needed to download it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    connector_id: str
+    #: The encoded folder as Phrase gave it (``encodedCurrentFolder`` of the listing), root included.
+    encoded_folder: str
+    encoded_name: str
+    name: str
+    #: Human-readable folder path ("docs/guides"; "/" for the root) when known, else the encoded folder.
+    folder_path: str
+    remote_file: RemoteFile
+
+    @property
+    def path(self) -> str:
+        folder = "" if self.folder_path in ("", ROOT_PATH) else self.folder_path.rstrip("/") + "/"
+        return f"{folder}{self.name}"
+
+
+def split_path(path: str) -> list[str]:
+    """``"/docs/guides/"`` -> ``["docs", "guides"]``; ``"/"`` and ``""`` -> ``[]``."""
+    return [part for part in path.strip().split("/") if part]
+
+
+def display_path(parts: list[str]) -> str:
+    return "/".join(parts) if parts else ROOT_PATH
+
+
+def _leaf(name: str) -> str:
+    return name.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _listing_names(entries: list[RemoteFile]) -> str:
+    names = sorted(entry.name for entry in entries)
+    if not names:
+        return "none"
+    shown = ", ".join(repr(name) for name in names[:30])
+    return shown + (f" and {len(names) - 30} more" if len(names) > 30 else "")
+
+
+def _close(name: str, entries: list[RemoteFile]) -> list[str]:
+    return difflib.get_close_matches(name, [entry.name for entry in entries], n=5, cutoff=0.5)
+
+
+def find_subfolder(listing: FolderListing, name: str, *, parent: list[str], where: str) -> RemoteFile:
+    """The directory entry called ``name`` in ``listing``; :class:`PhraseNotFoundError` if absent."""
+    folders = [entry for entry in listing.files if entry.directory]
+    for entry in folders:
+        if entry.name == name or _leaf(entry.name) == name:
+            return entry
+    close = _close(name, folders)
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    raise PhraseNotFoundError(
+        f"Folder {display_path([*parent, name])!r} not found in {where}: "
+        f"{display_path(parent)!r} has no subfolder {name!r}.{hint} "
+        f"Subfolders there: {_listing_names(folders)}."
+    )
+
+
+def find_file(listing: FolderListing, file: str, *, folder_label: str, where: str) -> RemoteFile:
+    """The file called ``file`` (plain or encoded name) in ``listing``; an error with close matches if not."""
+    files = [entry for entry in listing.files if not entry.directory]
+    for entry in files:
+        if entry.name == file or entry.encoded_name == file or _leaf(entry.name) == file:
+            return entry
+    close = _close(file, files)
+    hint = f" Close matches: {', '.join(repr(c) for c in close)}." if close else ""
+    raise PhraseNotFoundError(
+        f"File {file!r} not found in folder {folder_label!r} of {where}.{hint} "
+        f"Files there: {_listing_names(files)}."
+    )

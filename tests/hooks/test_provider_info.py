@@ -1,0 +1,50 @@
+"""The hook as Airflow's ProvidersManager and connection form see it."""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from airflow_phrase.get_provider_info import CONNECTION_FIELDS, get_provider_info
+from airflow_phrase.hooks.connection import AuthType
+
+
+def test_registered_hook_class_is_importable_with_matching_attributes() -> None:
+    [connection_type] = get_provider_info()["connection-types"]
+    module_name, _, class_name = connection_type["hook-class-name"].rpartition(".")
+    hook_class = getattr(import_module(module_name), class_name)
+    assert hook_class.conn_type == connection_type["connection-type"] == "phrase_tms"
+    assert hook_class.hook_name == connection_type["hook-name"] == "Phrase TMS"
+    assert hook_class.conn_name_attr == "phrase_conn_id"
+    assert hook_class.default_conn_name == "phrase_tms_default"
+    # Airflow builds the hook for the test button as hook_class(**{conn_name_attr: conn_id}), without I/O.
+    hook = hook_class(**{hook_class.conn_name_attr: "some_conn"})
+    assert hook.phrase_conn_id == "some_conn"
+
+
+def test_hook_module_listed_under_hooks() -> None:
+    [entry] = get_provider_info()["hooks"]
+    assert entry["python-modules"] == ["airflow_phrase.hooks.phrase_tms"]
+    import_module(entry["python-modules"][0])
+
+
+def test_form_enums_match_what_the_hook_accepts() -> None:
+    auth_values = {v for v in CONNECTION_FIELDS["auth_type"]["schema"]["enum"] if v is not None}
+    assert auth_values == {member.value for member in AuthType}
+    from airflow_phrase.hooks.connection import DATA_CENTER_URLS
+
+    dc_values = {v for v in CONNECTION_FIELDS["data_center"]["schema"]["enum"] if v is not None}
+    assert dc_values == set(DATA_CENTER_URLS)
+
+
+def test_importing_the_hook_does_not_import_the_emulator() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, airflow_phrase.hooks.phrase_tms; "
+        "print(any(m.startswith('airflow_phrase.emulator') for m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert result.stdout.strip().splitlines()[-1] == "False"
