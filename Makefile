@@ -5,6 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed
+LINT_PATHS := $(wildcard airflow_phrase tests dags benchmarks)
 
 .PHONY: help install test lint pytest demo emulator bench lock clean
 
@@ -24,8 +25,8 @@ $(STAMP): pyproject.toml constraints.txt
 install: $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check airflow_phrase tests dags benchmarks
-	$(BIN)/ruff format --check airflow_phrase tests dags benchmarks
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/mypy airflow_phrase
 
 pytest: $(STAMP)
