@@ -24,7 +24,11 @@ CONNECTION_FIELDS: dict[str, dict[str, Any]] = {
         "'api_token': a Phrase TMS API token sent as 'ApiToken'; "
         "'bearer': an OAuth 2 or Phrase Platform access token sent as 'Bearer'. "
         "Put the password or token in the Password field.",
-        "schema": {"type": ["string", "null"], "enum": ["login", "api_token", "bearer", None], "default": "login"},
+        "schema": {
+            "type": ["string", "null"],
+            "enum": ["login", "api_token", "bearer", None],
+            "default": "login",
+        },
     },
     "contact": {
         "label": "Contact for User-Agent",
