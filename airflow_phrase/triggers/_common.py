@@ -1,0 +1,81 @@
+"""Small helpers shared by the Phrase triggers: kwargs normalisation, deadlines, error classes."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+from pydantic import AwareDatetime, TypeAdapter, ValidationError
+
+from airflow_phrase.exceptions import PhraseApiError, PhraseConnectionError
+from airflow_phrase.hooks.retry import (
+    ALWAYS_RETRYABLE_STATUSES,
+    GET_RETRYABLE_STATUSES,
+    IDEMPOTENT_RETRYABLE_STATUSES,
+    RetryPolicy,
+)
+
+#: API errors worth another poll next interval: the hook already retried them within one poll, and a
+#: wait that lasts minutes or hours should outlive a bad minute of the API.
+#: 408 as well: a proxy's request timeout says nothing about the request itself.
+TRANSIENT_STATUSES = (
+    ALWAYS_RETRYABLE_STATUSES | IDEMPOTENT_RETRYABLE_STATUSES | GET_RETRYABLE_STATUSES | frozenset({408})
+)
+
+_AWARE_DATETIME: TypeAdapter[AwareDatetime] = TypeAdapter(AwareDatetime)
+
+
+def retry_policy_kwarg(value: dict[str, Any] | RetryPolicy | None) -> dict[str, Any] | None:
+    """Validate a trigger's ``retry_policy`` kwarg and return it as a plain (serializable) dict."""
+    if value is None:
+        return None
+    policy = value if isinstance(value, RetryPolicy) else RetryPolicy.model_validate(value)
+    return policy.model_dump(mode="json")
+
+
+def retry_policy_of(value: dict[str, Any] | None) -> RetryPolicy | None:
+    return RetryPolicy.model_validate(value) if value is not None else None
+
+
+def created_after_kwarg(value: str | datetime | None) -> str | None:
+    """Validate ``created_after`` (timezone-aware ISO 8601) and return it as an ISO string in UTC."""
+    if value is None:
+        return None
+    try:
+        parsed = _AWARE_DATETIME.validate_python(value)
+    except ValidationError:
+        raise ValueError(
+            f"created_after must be a timezone-aware ISO 8601 date-time "
+            f"(e.g. '2026-11-28T10:00:00+00:00'), got {value!r}"
+        ) from None
+    return parsed.astimezone(timezone.utc).isoformat()
+
+
+def parse_created_after(value: str | None) -> datetime | None:
+    return _AWARE_DATETIME.validate_python(value) if value is not None else None
+
+
+def seconds_left(deadline: float | None) -> float | None:
+    """Seconds until the absolute epoch ``deadline`` (never negative), or ``None`` without one."""
+    if deadline is None:
+        return None
+    return max(0.0, deadline - time.time())
+
+
+def deadline_text(deadline: float | None) -> str:
+    if deadline is None:
+        return "no deadline"
+    return datetime.fromtimestamp(deadline, tz=timezone.utc).isoformat(timespec="seconds")
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether polling again later may succeed where the hook's retries did not."""
+    if isinstance(error, PhraseConnectionError):
+        return True
+    return isinstance(error, PhraseApiError) and error.status in TRANSIENT_STATUSES
+
+
+def describe(error: BaseException) -> str:
+    """A one-line description. This provider's exceptions never carry credentials."""
+    return f"{type(error).__name__}: {error}"

@@ -1,0 +1,232 @@
+"""``PhraseConnectorTaskTrigger``: wait in the triggerer until a connector download task has finished.
+
+The trigger only ever *reads* (``GET /api2/v1/connectorAsyncTasks``), so the triggerer may restart it
+at any time without repeating a side effect. It does not poll by itself: it registers with the shared
+poller of its (connection, project) in :mod:`airflow_phrase.triggers.coalescing`, so any number of
+waiting tasks of one project cost one listing per interval. It yields exactly one
+:class:`~airflow_phrase.triggers.events.ConnectorTaskEvent`:
+
+* ``success``: the task ended ``SUCCESS``; ``task_state`` is its state (Phrase's JSON);
+* ``error``: the task ended ``ERROR`` / ``CONVERTER_ERROR`` (``message`` is Phrase's ``errorMessage``),
+  or polling failed for good (a non-retryable API or configuration error);
+* ``timeout``: the absolute ``deadline`` passed first.
+
+Transient API trouble (429 storms, 5xx, dropped connections, an expired login token) is absorbed by the
+hook's retries and, beyond them, by simply polling again next interval until the deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_phrase.models import ConnectorTaskState
+from airflow_phrase.triggers._common import (
+    created_after_kwarg,
+    deadline_text,
+    parse_created_after,
+    retry_policy_kwarg,
+    retry_policy_of,
+    seconds_left,
+)
+from airflow_phrase.triggers.coalescing import (
+    ConnectorTaskPoller,
+    PollDelayed,
+    PollFailed,
+    TaskFinished,
+    TaskNotVisible,
+    TaskPending,
+    Waiter,
+    register,
+    unregister,
+)
+from airflow_phrase.triggers.events import ConnectorTaskEvent
+
+
+class PhraseConnectorTaskTrigger(BaseTrigger):
+    """Wait for a Phrase connector download task (``downloadTaskId``) of a project to finish.
+
+    :param phrase_conn_id: Airflow connection id of type ``phrase_tms``.
+    :param project_uid: the project whose ``connectorAsyncTasks`` list the task.
+    :param download_task_id: the id returned by the async connector download.
+    :param poll_interval: seconds between polls (the shared poller uses its waiters' shortest interval).
+    :param deadline: absolute epoch seconds; when it passes the trigger yields a ``timeout`` event.
+    :param created_after: timezone-aware ISO 8601; listed as ``dateCreatedFrom`` (Phrase otherwise lists
+        only the last 24 h). Pass the download's ``dateCreated`` or a bound before it.
+    :param retry_policy: :class:`~airflow_phrase.hooks.retry.RetryPolicy` fields as a plain dict
+        (``None``: the connection's settings).
+    """
+
+    def __init__(
+        self,
+        phrase_conn_id: str,
+        project_uid: str,
+        download_task_id: str,
+        poll_interval: float = 15.0,
+        deadline: float | None = None,
+        created_after: str | None = None,
+        retry_policy: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        if poll_interval <= 0:
+            raise ValueError(f"poll_interval must be a positive number of seconds, got {poll_interval!r}")
+        self.phrase_conn_id = phrase_conn_id
+        self.project_uid = project_uid
+        self.download_task_id = str(download_task_id)
+        self.poll_interval = float(poll_interval)
+        self.deadline = float(deadline) if deadline is not None else None
+        self.created_after = created_after_kwarg(created_after)
+        self.retry_policy = retry_policy_kwarg(retry_policy)
+        self._registration: tuple[ConnectorTaskPoller, Waiter] | None = None
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "phrase_conn_id": self.phrase_conn_id,
+                "project_uid": self.project_uid,
+                "download_task_id": self.download_task_id,
+                "poll_interval": self.poll_interval,
+                "deadline": self.deadline,
+                "created_after": self.created_after,
+                "retry_policy": self.retry_policy,
+            },
+        )
+
+    # ------------------------------------------------------------------ running
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        try:
+            event = await self._wait()
+        except Exception as error:  # never leave the task deferred without an outcome
+            self.log.exception("Waiting for Phrase connector task %s failed", self.download_task_id)
+            event = self._event("error", message=f"Waiting for the connector task failed: {error}")
+        finally:
+            self._detach()
+        yield TriggerEvent(event.to_payload())
+
+    async def _wait(self) -> ConnectorTaskEvent:
+        poller, waiter = self._registration = register(
+            self.phrase_conn_id,
+            self.project_uid,
+            self.download_task_id,
+            created_after=parse_created_after(self.created_after),
+            poll_interval=self.poll_interval,
+            retry_policy=retry_policy_of(self.retry_policy),
+        )
+        self.log.info(
+            "Waiting for Phrase connector download task %s of project %s (poll every %g s, %s; "
+            "%d task(s) of this project share the poll)",
+            self.download_task_id,
+            self.project_uid,
+            self.poll_interval,
+            f"deadline {deadline_text(self.deadline)}",
+            len(poller.waiters),
+        )
+        last_state: ConnectorTaskState | None = None
+        was_visible: bool | None = None
+        while True:
+            remaining = seconds_left(self.deadline)
+            if remaining == 0.0:
+                return self._timeout_event(last_state)
+            try:
+                observation = await asyncio.wait_for(waiter.next_observation(), timeout=remaining)
+            except asyncio.TimeoutError:
+                return self._timeout_event(last_state)
+
+            if isinstance(observation, TaskFinished):
+                return self._finished_event(observation.state)
+            if isinstance(observation, PollFailed):
+                return self._event("error", message=observation.message, state=last_state)
+            if isinstance(observation, PollDelayed):
+                self.log.warning("Polling Phrase failed, trying again next interval: %s", observation.message)
+            elif isinstance(observation, TaskPending):
+                last_state = observation.state
+                if was_visible is not True:
+                    self.log.info(
+                        "Connector task %s is listed, status %s",
+                        self.download_task_id,
+                        observation.state.status.value,
+                    )
+                was_visible = True
+            elif isinstance(observation, TaskNotVisible) and was_visible is not False:
+                bound = observation.date_created_from
+                self.log.warning(
+                    "Connector task %s is not (yet) listed in project %s (dateCreatedFrom %s); still "
+                    "waiting. If it never appears, check the project uid and created_after.",
+                    self.download_task_id,
+                    self.project_uid,
+                    bound.isoformat(timespec="seconds") if bound else "Phrase's default: last 24 h",
+                )
+                was_visible = False
+
+    # ------------------------------------------------------------------ events
+
+    def _event(
+        self, status: str, *, message: str, state: ConnectorTaskState | None = None
+    ) -> ConnectorTaskEvent:
+        return ConnectorTaskEvent.model_validate(
+            {
+                "status": status,
+                "project_uid": self.project_uid,
+                "download_task_id": self.download_task_id,
+                "task_state": state.to_wire() if state is not None else None,
+                "message": message,
+            }
+        )
+
+    def _finished_event(self, state: ConnectorTaskState) -> ConnectorTaskEvent:
+        if state.status.is_failure:
+            message = state.error_message or f"Phrase reported {state.status.value} without an errorMessage"
+            self.log.error(
+                "Connector task %s ended %s: %s", self.download_task_id, state.status.value, message
+            )
+            return self._event("error", message=message, state=state)
+        self.log.info("Connector task %s ended %s", self.download_task_id, state.status.value)
+        return self._event(
+            "success", message=f"Connector download task {self.download_task_id} succeeded", state=state
+        )
+
+    def _timeout_event(self, last_state: ConnectorTaskState | None) -> ConnectorTaskEvent:
+        seen = f"last status {last_state.status.value}" if last_state is not None else "never listed"
+        return self._event(
+            "timeout",
+            message=(
+                f"Connector download task {self.download_task_id} of project {self.project_uid} did not "
+                f"finish before the deadline {deadline_text(self.deadline)} ({seen})"
+            ),
+            state=last_state,
+        )
+
+    # ------------------------------------------------------------------ leaving
+
+    def _detach(self) -> None:
+        """Leave the shared poller (idempotent); the other waiters keep polling."""
+        registration, self._registration = self._registration, None
+        if registration is not None:
+            unregister(*registration)
+
+    async def on_kill(self) -> None:
+        """The task was marked failed/successful or cleared while deferred (called on Airflow 3.3+).
+
+        Phrase has no API to cancel a connector task, so the download goes on in Phrase; this only stops
+        waiting for it.
+        """
+        self._detach()
+        self.log.info(
+            "Stopped waiting for Phrase connector download task %s of project %s. Phrase TMS has no API to "
+            "cancel a connector task: it finishes in Phrase regardless.",
+            self.download_task_id,
+            self.project_uid,
+        )
+
+    async def cleanup(self) -> None:
+        """Release local resources only (leave the shared poller); never touches the remote task."""
+        self._detach()
+        await super().cleanup()
+
+
+__all__ = ["PhraseConnectorTaskTrigger"]

@@ -1,0 +1,104 @@
+"""The payloads Phrase triggers yield, and the one way ``execute_complete`` reads them back.
+
+A trigger event crosses a process boundary (triggerer → metadata DB → worker) and can outlive a
+deployment: an event written by one version of the provider may be read by the next. So the shape is a
+small pydantic model of plain JSON values, validated on both sides:
+
+* triggers build the model and yield ``TriggerEvent(event.to_payload())``;
+* ``execute_complete`` calls :func:`parse_event`, which turns a missing event, an unknown status or a
+  malformed payload into an :class:`~airflow.sdk.exceptions.AirflowException` with a clear message,
+  instead of a ``KeyError`` deep inside the operator (see apache/airflow#69739).
+
+Unknown *extra* keys are ignored, so a newer trigger may add fields without breaking an older worker.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypeVar
+
+from airflow.sdk.exceptions import AirflowException
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+EventStatus = Literal["success", "error", "timeout"]
+EVENT_STATUSES: tuple[str, ...] = ("success", "error", "timeout")
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore", strict=False)
+
+    status: EventStatus
+    message: str = Field(default="")
+
+    def to_payload(self) -> dict[str, Any]:
+        """The plain JSON dict a ``TriggerEvent`` carries."""
+        return self.model_dump(mode="json")
+
+
+class ConnectorTaskEvent(_Event):
+    """The outcome of waiting on a connector download task.
+
+    ``task_state`` is ``ConnectorTaskState.to_wire()`` (Phrase's camelCase JSON) when the task was seen,
+    else ``None`` (timeout before the task appeared, or an API error).
+    """
+
+    project_uid: str
+    download_task_id: str
+    task_state: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _success_has_state(self) -> ConnectorTaskEvent:
+        if self.status == "success" and not self.task_state:
+            raise ValueError("a success event must carry the task_state")
+        return self
+
+
+class AsyncRequestEvent(_Event):
+    """The outcome of waiting on an asynchronous request (``GET /api2/v1/async/{id}``).
+
+    ``async_request`` is ``AsyncRequest.to_wire()`` when it was read at least once, else ``None``.
+    """
+
+    async_request_id: str
+    async_request: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _success_has_request(self) -> AsyncRequestEvent:
+        if self.status == "success" and not self.async_request:
+            raise ValueError("a success event must carry the async_request")
+        return self
+
+
+EventT = TypeVar("EventT", bound=_Event)
+
+
+def parse_event(model_cls: type[EventT], event: dict[str, Any] | None) -> EventT:
+    """Validate the ``event`` handed to ``execute_complete`` and return it as ``model_cls``.
+
+    :raises AirflowException: the event is missing, not a dict, has an unknown status or is malformed.
+    """
+    kind = model_cls.__name__
+    if event is None:
+        raise AirflowException(
+            f"No trigger event was received (expected a {kind}); "
+            "the trigger ended without reporting an outcome."
+        )
+    if not isinstance(event, dict):
+        raise AirflowException(
+            f"Malformed trigger event: expected a dict ({kind}), got {type(event).__name__}."
+        )
+    status = event.get("status")
+    if status not in EVENT_STATUSES:
+        raise AirflowException(
+            f"Unknown trigger event status {status!r} in {kind}; expected one of {', '.join(EVENT_STATUSES)}."
+        )
+    try:
+        return model_cls.model_validate(event)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or '<event>'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise AirflowException(f"Malformed {kind} trigger event: {problems}.") from None
+
+
+__all__ = ["EVENT_STATUSES", "AsyncRequestEvent", "ConnectorTaskEvent", "EventStatus", "parse_event"]

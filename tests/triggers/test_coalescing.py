@@ -1,0 +1,253 @@
+"""Coalesced polling: many triggers of one project in one event loop share one connectorAsyncTasks poll.
+
+Counts come from the emulator's journal (what really reached the server); no timing is asserted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
+from airflow_phrase.triggers.coalescing import (
+    CLOCK_SKEW_MARGIN,
+    PAGE_SIZE,
+    TaskFinished,
+    active_pollers,
+    register,
+    unregister,
+)
+from airflow_phrase.triggers.connector_task import PhraseConnectorTaskTrigger
+from airflow_phrase.triggers.events import ConnectorTaskEvent, parse_event
+from tests.triggers.support import (
+    DOCS_GIT,
+    DOCS_REVIEW,
+    FAST_RETRY,
+    OK_FILE,
+    TASKS_PATH,
+    WEBSITE,
+    all_events,
+    async_wait_until,
+    last_seq,
+    start_downloads,
+    task_calls,
+)
+
+INTERVAL = 0.2
+
+
+def trigger_for(
+    conn_id: str, task_id: str, project_uid: str = WEBSITE, **kwargs: Any
+) -> PhraseConnectorTaskTrigger:
+    return PhraseConnectorTaskTrigger(
+        phrase_conn_id=conn_id,
+        project_uid=project_uid,
+        download_task_id=task_id,
+        poll_interval=kwargs.pop("poll_interval", INTERVAL),
+        deadline=kwargs.pop("deadline", time.time() + 60),
+        retry_policy=FAST_RETRY,
+        **kwargs,
+    )
+
+
+async def run_all(triggers: list[PhraseConnectorTaskTrigger]) -> list[ConnectorTaskEvent]:
+    results = await asyncio.gather(*(all_events(trigger) for trigger in triggers))
+    assert all(len(events) == 1 for events in results)
+    return [parse_event(ConnectorTaskEvent, events[0]) for events in results]
+
+
+@pytest.mark.parametrize("waiting", [10, 200])
+async def test_n_waiting_triggers_cost_one_poll_per_interval(
+    phrase_emulator: Any, phrase_connection: str, waiting: int
+):
+    phrase_emulator.admin.configure(task_delay=1.5)
+    downloads = start_downloads(phrase_connection, OK_FILE, waiting)
+    since = last_seq(phrase_emulator)
+    started = time.monotonic()
+
+    events = await run_all([trigger_for(phrase_connection, d.id) for d in downloads])
+
+    elapsed = time.monotonic() - started
+    assert [e.status for e in events] == ["success"] * waiting
+    assert sorted(e.download_task_id for e in events) == sorted(d.id for d in downloads)
+    calls = task_calls(phrase_emulator, since)
+    intervals = elapsed / INTERVAL
+    # One poll per interval (plus the first one), whatever the number of waiting tasks.
+    assert 1 <= len(calls) <= 2 * (intervals + 1), (len(calls), intervals)
+    assert len(calls) < waiting or waiting <= 10
+    assert {c.param("pageSize") for c in calls} == {str(PAGE_SIZE)}
+    assert active_pollers() == []
+
+
+async def test_each_project_gets_its_own_poll(phrase_emulator: Any, phrase_connection: str):
+    phrase_emulator.admin.configure(task_delay=1.0)
+    downloads = start_downloads(phrase_connection, OK_FILE, 6)
+    since = last_seq(phrase_emulator)
+    triggers = [trigger_for(phrase_connection, d.id, WEBSITE) for d in downloads[:3]]
+    triggers += [trigger_for(phrase_connection, d.id, DOCS_REVIEW) for d in downloads[3:]]
+
+    running = asyncio.ensure_future(run_all(triggers))
+    await async_wait_until(lambda: len(active_pollers()) == 2)
+    keys = {p.key for p in active_pollers()}
+    events = await running
+
+    assert keys == {(phrase_connection, WEBSITE), (phrase_connection, DOCS_REVIEW)}
+    assert all(e.status == "success" for e in events)
+    calls = task_calls(phrase_emulator, since)
+    per_project = {
+        project: [c for c in calls if c.param("projectUid") == project] for project in (WEBSITE, DOCS_REVIEW)
+    }
+    assert all(per_project.values()), per_project
+    assert len(calls) == sum(len(v) for v in per_project.values())
+
+
+async def test_cancelling_one_trigger_does_not_disturb_the_others(
+    phrase_emulator: Any, phrase_connection: str
+):
+    phrase_emulator.admin.configure(task_delay=1.2)
+    downloads = start_downloads(phrase_connection, OK_FILE, 3)
+    running = [asyncio.ensure_future(all_events(trigger_for(phrase_connection, d.id))) for d in downloads]
+    await async_wait_until(lambda: len(active_pollers()) == 1 and active_pollers()[0].polls >= 1)
+    (poller,) = active_pollers()
+    assert len(poller.waiters) == 3
+
+    running[1].cancel()
+    await asyncio.wait([running[1]])
+
+    assert len(poller.waiters) == 2 and not poller.stopped
+    survivors = await asyncio.gather(running[0], running[2])
+    assert [parse_event(ConnectorTaskEvent, events[0]).status for events in survivors] == [
+        "success",
+        "success",
+    ]
+    assert running[1].cancelled()
+    assert poller.stopped and active_pollers() == []
+
+
+async def test_poller_stops_polling_when_its_last_waiter_leaves(phrase_emulator: Any, phrase_connection: str):
+    phrase_emulator.admin.configure(task_delay=3600)
+    downloads = start_downloads(phrase_connection, OK_FILE, 2)
+    running = [asyncio.ensure_future(all_events(trigger_for(phrase_connection, d.id))) for d in downloads]
+    await async_wait_until(lambda: len(active_pollers()) == 1 and active_pollers()[0].polls >= 2)
+    (poller,) = active_pollers()
+
+    for task in running:
+        task.cancel()
+    await asyncio.wait(running)
+    await asyncio.wait_for(poller.wait_closed(), timeout=10)
+    after_stop = last_seq(phrase_emulator)
+    # A new waiter on the same key gets a fresh poller, and the stopped one never polls again.
+    replacement = asyncio.ensure_future(
+        all_events(trigger_for(phrase_connection, downloads[0].id, deadline=time.time() + 0.5))
+    )
+    await async_wait_until(lambda: bool(active_pollers()))
+    (fresh,) = active_pollers()
+    (payload,) = await replacement
+
+    assert poller.stopped and fresh is not poller
+    assert parse_event(ConnectorTaskEvent, payload).status == "timeout"
+    assert poller.calls == poller.polls  # one page per poll; the count stopped with the poller
+    assert len(task_calls(phrase_emulator, after_stop)) == fresh.calls
+
+
+async def test_two_triggers_on_the_same_task_both_get_the_outcome(
+    phrase_emulator: Any, phrase_connection: str
+):
+    phrase_emulator.admin.configure(task_delay=0.6)
+    (download,) = start_downloads(phrase_connection, OK_FILE, 1)
+
+    events = await run_all([trigger_for(phrase_connection, download.id) for _ in range(2)])
+
+    assert [e.status for e in events] == ["success", "success"]
+
+
+async def test_non_retryable_error_reaches_every_waiter(phrase_emulator: Any, phrase_connection: str):
+    downloads = start_downloads(phrase_connection, OK_FILE, 3)
+    since = last_seq(phrase_emulator)
+    unknown_project = "prjDoesNotExist0000001"
+
+    events = await run_all([trigger_for(phrase_connection, d.id, unknown_project) for d in downloads])
+
+    assert [e.status for e in events] == ["error"] * 3
+    assert all("404" in e.message for e in events)
+    assert len(task_calls(phrase_emulator, since)) == 1  # one failed poll, shared, not retried
+    assert active_pollers() == []
+
+
+async def test_the_earliest_created_after_bounds_the_shared_poll(
+    phrase_emulator: Any, phrase_connection: str
+):
+    downloads = start_downloads(phrase_connection, OK_FILE, 2)
+    since = last_seq(phrase_emulator)
+    now = datetime.now(timezone.utc)
+    early, late = now - timedelta(hours=40), now - timedelta(hours=2)
+
+    await run_all(
+        [
+            trigger_for(phrase_connection, downloads[0].id, created_after=late.isoformat()),
+            trigger_for(phrase_connection, downloads[1].id, created_after=early.isoformat()),
+        ]
+    )
+
+    first = task_calls(phrase_emulator, since)[0]
+    sent = datetime.fromisoformat(first.param("dateCreatedFrom").replace("Z", "+00:00"))
+    assert abs(sent - (early - CLOCK_SKEW_MARGIN)) < timedelta(seconds=1)
+
+
+async def test_paging_stops_once_every_waited_task_was_seen(phrase_emulator: Any, phrase_connection: str):
+    # 1,100 finished tasks: two pages of 1000. Created straight in the emulator's state to save time.
+    phrase_emulator.admin.configure(task_delay=0)
+    hook = PhraseTmsHook(phrase_connection)
+    remote = hook.resolve_remote_file(DOCS_GIT, "docs/guides", "install.md")
+    hook.close()
+    tasks = [
+        phrase_emulator.state.start_download(
+            remote.connector_id, remote.encoded_folder, remote.encoded_name, user_uid="demoUser0000000000001"
+        )
+        for _ in range(PAGE_SIZE + 100)
+    ]
+    first_id, last_id = tasks[0].id, tasks[-1].id
+
+    since = last_seq(phrase_emulator)
+    (early,) = await run_all([trigger_for(phrase_connection, first_id)])
+    early_pages = [c.param("pageNumber") for c in task_calls(phrase_emulator, since)]
+    since = last_seq(phrase_emulator)
+    (late,) = await run_all([trigger_for(phrase_connection, last_id)])
+    late_pages = [c.param("pageNumber") for c in task_calls(phrase_emulator, since)]
+
+    assert early.status == late.status == "success"
+    assert early_pages == ["0"]  # found on the first page: the second is never fetched
+    assert late_pages == ["0", "1"]
+
+
+async def test_a_waiter_joining_during_a_poll_is_served_by_the_next_poll(
+    phrase_emulator: Any, phrase_connection: str
+):
+    phrase_emulator.admin.configure(task_delay=0)
+    first, second = start_downloads(phrase_connection, OK_FILE, 2)
+    # The first listing answers slowly, so the second waiter joins while it is in flight.
+    phrase_emulator.admin.set_faults(
+        [{"method": "GET", "path": TASKS_PATH, "sequence": [{"delaySeconds": 0.5}]}]
+    )
+    poller, early = register(phrase_connection, WEBSITE, first.id, created_after=None, poll_interval=INTERVAL)
+    try:
+        await async_wait_until(lambda: poller.calls == 1)
+        same_poller, late = register(
+            phrase_connection, WEBSITE, second.id, created_after=None, poll_interval=INTERVAL
+        )
+
+        assert same_poller is poller
+        early_seen = await asyncio.wait_for(early.next_observation(), timeout=10)
+        late_seen = await asyncio.wait_for(late.next_observation(), timeout=10)
+    finally:
+        unregister(poller, early)
+        unregister(poller, late)
+
+    # Not "not listed": the late waiter's task was never looked for in the slow poll.
+    assert isinstance(early_seen, TaskFinished) and isinstance(late_seen, TaskFinished)
+    assert late_seen.state.id == second.id
+    assert poller.polls == 2
