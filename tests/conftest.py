@@ -8,7 +8,9 @@ them (``dag.test()`` syncs that folder's bundle into the metadata DB).
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -21,6 +23,7 @@ import pytest
 DAG_FIXTURES = Path(__file__).parent / "dag_fixtures"
 
 _HOME = tempfile.mkdtemp(prefix="airflow-phrase-tests-")
+atexit.register(shutil.rmtree, _HOME, ignore_errors=True)
 os.environ["AIRFLOW_HOME"] = _HOME
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(DAG_FIXTURES)
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
