@@ -74,6 +74,28 @@ def get_provider_info() -> dict[str, Any]:
         "hooks": [
             {"integration-name": "Phrase TMS", "python-modules": ["airflow_phrase.hooks.phrase_tms"]},
         ],
+        "operators": [
+            {
+                "integration-name": "Phrase TMS",
+                "python-modules": [
+                    "airflow_phrase.operators.download",
+                    "airflow_phrase.operators.create_job",
+                    "airflow_phrase.operators.ingest",
+                ],
+            },
+        ],
+        "sensors": [
+            {"integration-name": "Phrase TMS", "python-modules": ["airflow_phrase.sensors.connector_task"]},
+        ],
+        "triggers": [
+            {
+                "integration-name": "Phrase TMS",
+                "python-modules": [
+                    "airflow_phrase.triggers.connector_task",
+                    "airflow_phrase.triggers.async_request",
+                ],
+            },
+        ],
         "connection-types": [
             {
                 "connection-type": "phrase_tms",
@@ -93,5 +115,9 @@ def get_provider_info() -> dict[str, Any]:
                 },
                 "conn-fields": CONNECTION_FIELDS,
             }
+        ],
+        "extra-links": [
+            "airflow_phrase.links.PhraseProjectLink",
+            "airflow_phrase.links.PhraseJobsLink",
         ],
     }

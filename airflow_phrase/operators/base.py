@@ -1,0 +1,221 @@
+"""What the Phrase operators share: the waiting knobs, the hook, file resolution and the import wait.
+
+Operators are rebuilt from the DAG when a deferred task resumes, so nothing here keeps state on
+``self`` between ``execute`` and ``execute_complete``: whatever the resumed half needs travels in
+``defer(kwargs=...)`` or in the trigger event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from airflow.sdk import BaseOperator, conf
+from airflow.sdk.exceptions import AirflowFailException
+
+from airflow_phrase.exceptions import PhraseNotFoundError
+from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
+from airflow_phrase.hooks.remote_files import ResolvedRemoteFile
+from airflow_phrase.links import push_jobs_links, push_project_link
+from airflow_phrase.models import AsyncRequest
+from airflow_phrase.operators.waiting import (
+    PhraseWaitTimeout,
+    check_import,
+    deadline_after,
+    peek,
+    wait_for_async_request,
+    wait_for_jobs_import,
+)
+from airflow_phrase.triggers.async_request import PhraseAsyncRequestTrigger
+from airflow_phrase.triggers.events import AsyncRequestEvent, parse_event
+
+DEFAULT_CONN_ID = PhraseTmsHook.default_conn_name
+
+#: Logged when a deferred task resumes without the kwargs it deferred with. The triggerer merges them
+#: with the event, but ``dag.test()`` of Airflow 3.3.2 and earlier passes the event alone
+#: (fixed by apache/airflow#69942); the operators then re-read what they need from Phrase.
+RESUMED_WITHOUT_KWARGS = (
+    "Resumed without the state this task deferred with (dag.test() of Airflow <= 3.3.2 drops it); "
+    "reading it back from Phrase"
+)
+
+#: The job fields of ``JobCreateRequestDto``, as operator parameters (all templated).
+JOB_TEMPLATE_FIELDS: tuple[str, ...] = (
+    "target_langs",
+    "due",
+    "workflow_settings",
+    "assignments",
+    "import_settings",
+    "use_project_file_import_settings",
+    "callback_url",
+    "path",
+    "pre_translate",
+    "semantic_markup",
+    "xml_assistant_profile",
+    "notify_provider",
+)
+JOB_TEMPLATE_RENDERERS = {
+    "workflow_settings": "json",
+    "assignments": "json",
+    "notify_provider": "json",
+}
+
+
+def _seconds(value: timedelta | float | int | None, name: str) -> float | None:
+    if value is None:
+        return None
+    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
+    if seconds <= 0:
+        raise ValueError(f"{name} must be positive, got {value!r}")
+    return seconds
+
+
+def jobs_label(result: dict[str, Any]) -> str:
+    """``"jobs x, y of project P"`` for messages."""
+    uids = ", ".join(result.get("job_uids") or []) or "(none)"
+    return f"jobs {uids} of project {result.get('project_uid')}"
+
+
+class PhraseBaseOperator(BaseOperator):
+    """Base of the Phrase operators (not for direct use).
+
+    :param phrase_conn_id: Airflow connection of type ``phrase_tms`` (templated).
+    """
+
+    ui_color = "#e9f3fe"
+
+    def __init__(self, *, phrase_conn_id: str = DEFAULT_CONN_ID, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.phrase_conn_id = phrase_conn_id
+
+    # ------------------------------------------------------------------ helpers
+
+    def new_hook(self, phrase_conn_id: str) -> PhraseTmsHook:
+        """A new hook on the (rendered, validated) connection id. Built per call, never stored."""
+        return PhraseTmsHook(phrase_conn_id=phrase_conn_id)
+
+    @staticmethod
+    def push_project_link(context: Any, hook: PhraseTmsHook, project_uid: str) -> None:
+        push_project_link(context, hook, project_uid)
+
+    @staticmethod
+    def push_jobs_links(context: Any, hook: PhraseTmsHook, result: dict[str, Any]) -> None:
+        push_jobs_links(context, hook, result["project_uid"], result["jobs"])
+
+    @staticmethod
+    def resolve_file(hook: PhraseTmsHook, connector: str, folder: str, file: str) -> ResolvedRemoteFile:
+        """Connector (id or name) and file; a wrong name fails at once, listing what exists."""
+        try:
+            found = hook.resolve_connector(connector)
+            return hook.resolve_remote_file(found.id, folder, file)
+        except PhraseNotFoundError as error:
+            raise AirflowFailException(str(error)) from error
+
+
+class PhraseWaitingOperator(PhraseBaseOperator):
+    """Base of the Phrase operators that wait for Phrase's asynchronous work (not for direct use).
+
+    :param deferrable: wait in the triggerer instead of on the worker (default: ``[operators]
+        default_deferrable``).
+    :param poll_interval: seconds between status checks while waiting.
+    :param wait_timeout: longest wait for Phrase's asynchronous work (seconds or ``timedelta``);
+        ``execution_timeout`` also bounds it. ``None``: no limit other than ``execution_timeout``.
+    """
+
+    def __init__(
+        self,
+        *,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        poll_interval: float = 10.0,
+        wait_timeout: timedelta | float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.deferrable = deferrable
+        if _seconds(poll_interval, "poll_interval") is None:
+            raise ValueError("poll_interval must be set")
+        self.poll_interval = float(poll_interval)
+        self.wait_timeout = wait_timeout
+        _seconds(wait_timeout, "wait_timeout")
+
+    def wait_deadline(self) -> float | None:
+        """Absolute deadline (epoch seconds) of a wait starting now."""
+        execution = self.execution_timeout.total_seconds() if self.execution_timeout else None
+        return deadline_after(_seconds(self.wait_timeout, "wait_timeout"), execution)
+
+    # ------------------------------------------------------------------ waiting for the import
+
+    def wait_until_imported(
+        self,
+        context: Any,
+        hook: PhraseTmsHook,
+        result: dict[str, Any],
+        *,
+        phrase_conn_id: str,
+        deadline: float | None,
+        method_name: str,
+    ) -> dict[str, Any]:
+        """Wait until Phrase imported the jobs of ``result``; defers (resuming in ``method_name``) if
+        deferrable and the import is still running. Returns ``result``."""
+        async_request_id = result.get("async_request_id")
+        if not async_request_id:
+            # The jobs were found rather than created: no async request id, watch the jobs themselves.
+            if result["job_uids"]:
+                self.log.info("Waiting for the import of existing %s", jobs_label(result))
+                wait_for_jobs_import(
+                    hook,
+                    result["project_uid"],
+                    result["job_uids"],
+                    poll_interval=self.poll_interval,
+                    deadline=deadline,
+                )
+            return result
+        request = peek(lambda: hook.get_async_request(async_request_id)) if self.deferrable else None
+        if request is None or not request.is_finished:
+            if self.deferrable:
+                self.defer(
+                    trigger=PhraseAsyncRequestTrigger(
+                        phrase_conn_id=phrase_conn_id,
+                        async_request_id=async_request_id,
+                        poll_interval=self.poll_interval,
+                        deadline=deadline,
+                    ),
+                    method_name=method_name,
+                    kwargs={"result": result},
+                    timeout=None,  # the trigger's deadline reports the timeout as an event
+                )
+            request = wait_for_async_request(
+                hook, async_request_id, poll_interval=self.poll_interval, deadline=deadline
+            )
+        check_import(request, jobs_label=jobs_label(result))
+        self.log.info("Phrase imported %s", jobs_label(result))
+        return result
+
+    def complete_import(
+        self,
+        event: dict[str, Any] | None,
+        result: dict[str, Any] | None,
+        rebuild: Callable[[str], dict[str, Any]],
+    ) -> dict[str, Any]:
+        """The resumed half of :meth:`wait_until_imported`: validate the event, fail or return ``result``.
+
+        ``rebuild(async_request_id)`` re-reads the result from Phrase when the defer kwargs are missing.
+        """
+        parsed = parse_event(AsyncRequestEvent, event)
+        if result is None:
+            self.log.warning(RESUMED_WITHOUT_KWARGS)
+            result = rebuild(parsed.async_request_id)
+        label = jobs_label(result)
+        if parsed.status == "error":
+            raise AirflowFailException(
+                f"Phrase could not import {label} (async request {parsed.async_request_id}): {parsed.message}"
+            )
+        if parsed.status == "timeout":
+            raise PhraseWaitTimeout(
+                f"Timed out waiting for Phrase to import {label} "
+                f"(async request {parsed.async_request_id}): {parsed.message}"
+            )
+        if parsed.async_request is not None:  # belt and braces: a success never carries an errorCode
+            check_import(AsyncRequest.model_validate(parsed.async_request), jobs_label=label)
+        return result

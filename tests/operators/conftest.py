@@ -1,0 +1,114 @@
+"""Fixtures for the operator tests: the emulator over real loopback HTTP, an API-token connection, and a
+recording task instance for calling ``execute`` / ``execute_complete`` directly.
+
+The connection authenticates with the seed's API token, so the emulator's journal holds exactly the
+calls the operators make (no login POST in between): tests assert "nothing was sent" and "only GETs".
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from airflow_phrase.hooks.auth import TOKEN_CACHE
+
+DEMO_API_TOKEN = "demo-api-token-0123456789"
+WEBSITE = "prjWebsite000000000001"  # targets de, fr_fr, ja; no workflow steps
+REVIEW = "prjDocsReview00000001"  # targets de, es; steps Translation (level 1) and Revision (level 2)
+CREATE_JOB_PATH = r"/api2/v1/projects/[^/]+/jobs/connectorTask"
+DOWNLOAD_PATH = r"/api2/v2/connectors/[^/]+/folders/[^/]+/files/[^/]+"
+TASKS_PATH = "/api2/v1/connectorAsyncTasks"
+
+
+@dataclass
+class RecordingTaskInstance:
+    """Stands in for the runtime task instance when ``execute`` is called directly: keeps XCom pushes."""
+
+    xcom: dict[str, Any] = field(default_factory=dict)
+    pushes: list[str] = field(default_factory=list)
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.xcom[key] = value
+        self.pushes.append(key)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_token_cache() -> Iterator[None]:
+    TOKEN_CACHE.clear()
+    yield
+    TOKEN_CACHE.clear()
+
+
+@pytest.fixture
+def emulator(phrase_emulator: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The session emulator, reset, with ``phrase_tms_default`` pointing at it (API token, fast retries)."""
+    conn = {
+        "conn_type": "phrase_tms",
+        "host": phrase_emulator.base_url,
+        "password": DEMO_API_TOKEN,
+        "extra": {
+            "auth_type": "api_token",
+            "max_attempts": 3,
+            "max_wait_seconds": 0.2,
+            "retry_total_seconds": 20,
+            "request_timeout_seconds": 10,
+        },
+    }
+    monkeypatch.setenv("AIRFLOW_CONN_PHRASE_TMS_DEFAULT", json.dumps(conn))
+    return phrase_emulator
+
+
+@pytest.fixture
+def ti() -> RecordingTaskInstance:
+    return RecordingTaskInstance()
+
+
+@pytest.fixture
+def context(ti: RecordingTaskInstance) -> dict[str, Any]:
+    return {"ti": ti, "task_instance": ti}
+
+
+def calls(emulator: Any) -> list[tuple[str, str]]:
+    """``(method, path)`` of every request the emulator received since the last reset."""
+    return [(entry.method, entry.path) for entry in emulator.admin.journal()]
+
+
+def posts(emulator: Any, path_fragment: str = "") -> list[str]:
+    return [path for method, path in calls(emulator) if method == "POST" and path_fragment in path]
+
+
+def jobs_in(emulator: Any, project_uid: str | None = None) -> list[dict[str, Any]]:
+    """The jobs that exist in the emulator (optionally of one project)."""
+    jobs = emulator.admin.snapshot()["jobs"]
+    return [job for job in jobs if project_uid is None or job["projectUid"] == project_uid]
+
+
+def start_finished_download(
+    emulator: Any, project_uid: str, *, folder: str = "docs/guides", file: str = "install.md"
+) -> dict[str, Any]:
+    """Start a download through the download operator and wait (bounded) until Phrase finished it.
+
+    Returns the download operator's result; the task may have ended in any state.
+    """
+    import time
+
+    from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
+    from airflow_phrase.operators.download import PhraseConnectorDownloadOperator
+    from airflow_phrase.operators.waiting import wait_for_download
+
+    started = PhraseConnectorDownloadOperator(
+        task_id="download", connector="1001", folder=folder, file=file, project_uid=project_uid
+    ).execute({"ti": RecordingTaskInstance()})
+    wait_for_download(
+        PhraseTmsHook(),
+        project_uid,
+        started["download_task_id"],
+        created_after=None,
+        poll_interval=0.05,
+        deadline=time.time() + 30,
+    )
+    return started

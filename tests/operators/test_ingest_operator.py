@@ -1,0 +1,421 @@
+"""PhraseIngestConnectorFileOperator against the emulator: the one-task ingest, exactly once."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from airflow.sdk.exceptions import AirflowException, AirflowFailException, TaskDeferred
+
+from airflow_phrase.emulator.seed import DEMO_SEED_PATH
+from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
+from airflow_phrase.links import JOBS_URL_XCOM_KEY, PROJECT_URL_XCOM_KEY
+from airflow_phrase.operators.ingest import PhraseIngestConnectorFileOperator
+from airflow_phrase.operators.waiting import PhraseWaitTimeout, wait_for_download
+from airflow_phrase.triggers.async_request import PhraseAsyncRequestTrigger
+from airflow_phrase.triggers.connector_task import PhraseConnectorTaskTrigger
+from tests.operators.conftest import (
+    REVIEW,
+    TASKS_PATH,
+    WEBSITE,
+    RecordingTaskInstance,
+    calls,
+    jobs_in,
+    posts,
+)
+
+INSTALL_ENCODED = b"docs/guides/install.md".hex()
+
+
+def _operator(**kwargs: Any) -> PhraseIngestConnectorFileOperator:
+    kwargs.setdefault("connector", "Docs Git")
+    kwargs.setdefault("folder", "docs/guides")
+    kwargs.setdefault("file", "install.md")
+    kwargs.setdefault("project_uid", REVIEW)
+    kwargs.setdefault("target_langs", ["de", "es"] if kwargs["project_uid"] == REVIEW else ["de", "fr_fr"])
+    kwargs.setdefault("deferrable", False)
+    kwargs.setdefault("poll_interval", 0.05)
+    return PhraseIngestConnectorFileOperator(task_id="ingest", **kwargs)
+
+
+def _download_posts(emulator: Any) -> list[str]:
+    return posts(emulator, "/api2/v2/connectors/")
+
+
+def _create_posts(emulator: Any) -> list[str]:
+    return posts(emulator, "/jobs/connectorTask")
+
+
+# --------------------------------------------------------------------------- the happy path (poke)
+
+
+def test_ingests_a_file_into_jobs(emulator: Any, context: dict[str, Any]) -> None:
+    result = _operator().execute(context)
+
+    assert json.loads(json.dumps(result)) == result
+    assert result["reused"] is None
+    assert result["project_uid"] == REVIEW
+    assert {(j["targetLang"], j["workflowLevel"]) for j in result["jobs"]} == {
+        ("de", 1),
+        ("de", 2),
+        ("es", 1),
+        ("es", 2),
+    }
+    assert result["file_name"] == "install.md"
+    assert result["file"] == INSTALL_ENCODED
+    assert result["folder_path"] == "docs/guides"
+    assert result["connector_id"] == "1001"
+    assert result["last_modified"]
+    assert result["async_request_id"]
+    tasks = emulator.admin.snapshot()["downloadTasks"]
+    assert [task["id"] for task in tasks] == [result["download_task_id"]]
+    assert {job["downloadTaskId"] for job in jobs_in(emulator)} == {result["download_task_id"]}
+    assert len(_download_posts(emulator)) == 1
+    assert len(_create_posts(emulator)) == 1
+    assert context["ti"].xcom[PROJECT_URL_XCOM_KEY].endswith(f"/project2/show/{REVIEW}")
+    assert context["ti"].xcom[JOBS_URL_XCOM_KEY]
+
+
+def test_running_again_returns_the_existing_jobs_without_downloading(
+    emulator: Any, context: dict[str, Any]
+) -> None:
+    first = _operator().execute(context)
+
+    again = _operator().execute({"ti": RecordingTaskInstance()})
+
+    assert again["reused"] == "jobs"
+    assert again["job_uids"] == first["job_uids"]
+    assert again["download_task_id"] == first["download_task_id"]
+    assert again["async_request_id"] is None
+    assert len(jobs_in(emulator)) == 4
+    assert len(_download_posts(emulator)) == 1
+    assert len(_create_posts(emulator)) == 1
+
+
+# Jobs for only some of the requested languages: see test_ingest_partial.py.
+
+
+def test_jobs_older_than_the_files_last_modification_do_not_count(
+    phrase_emulator_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, context: dict[str, Any]
+) -> None:
+    """A file changed after its jobs were created is a new version: it is downloaded and ingested again."""
+    seed = json.loads(DEMO_SEED_PATH.read_text(encoding="utf-8"))
+    future = (datetime.now().astimezone() + timedelta(days=365)).isoformat()
+    for remote in seed["connectors"][0]["files"]:
+        if remote["path"] == "docs/guides/install.md":
+            remote["lastModified"] = future  # "modified" after any job created in this test
+    (tmp_path / "seed.json").write_text(json.dumps(seed), encoding="utf-8")
+    emulator = phrase_emulator_factory(seed=tmp_path / "seed.json")
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_PHRASE_TMS_DEFAULT",
+        json.dumps(
+            {
+                "conn_type": "phrase_tms",
+                "host": emulator.base_url,
+                "password": "demo-api-token-0123456789",
+                "extra": {"auth_type": "api_token", "max_wait_seconds": 0.2},
+            }
+        ),
+    )
+
+    first = _operator().execute(context)
+    second = _operator().execute(context)
+
+    assert second["reused"] is None
+    assert set(second["job_uids"]).isdisjoint(first["job_uids"])
+    assert len(_download_posts(emulator)) == 2
+
+
+# --------------------------------------------------------------------------- a retry reuses the download
+
+
+def test_a_retry_after_a_timed_out_wait_reuses_the_download(emulator: Any, context: dict[str, Any]) -> None:
+    emulator.admin.configure(task_delay=1.0)
+    with pytest.raises(PhraseWaitTimeout, match=r"docs/guides/install.md"):
+        _operator(wait_timeout=0.05).execute(context)  # first try: gave up waiting
+    assert jobs_in(emulator) == []
+
+    result = _operator().execute({"ti": RecordingTaskInstance()})  # the retry
+
+    assert result["reused"] == "download"
+    assert len(_download_posts(emulator)) == 1
+    tasks = emulator.admin.snapshot()["downloadTasks"]
+    assert [task["id"] for task in tasks] == [result["download_task_id"]]
+    assert len(jobs_in(emulator)) == 4
+
+
+def test_a_retry_after_a_deferral_was_lost_reuses_the_download(
+    emulator: Any, context: dict[str, Any]
+) -> None:
+    emulator.admin.configure(task_delay=1.0)
+    with pytest.raises(TaskDeferred) as deferred:
+        _operator(deferrable=True).execute(context)  # the worker hands over ... and the try is lost
+    started = deferred.value.kwargs["progress"]["download_task_id"]
+
+    result = _operator().execute({"ti": RecordingTaskInstance()})
+
+    assert result["reused"] == "download"
+    assert result["download_task_id"] == started
+    assert len(_download_posts(emulator)) == 1
+    assert len(_create_posts(emulator)) == 1
+
+
+def test_a_download_someone_turned_into_jobs_is_not_reused(emulator: Any, context: dict[str, Any]) -> None:
+    """A finished download already used for jobs in another project must not be picked up again."""
+    _operator(project_uid=WEBSITE).execute(context)
+
+    result = _operator(project_uid=REVIEW).execute(context)
+
+    assert result["reused"] is None
+    assert len(_download_posts(emulator)) == 2
+
+
+# --------------------------------------------------------------------------- failures
+
+
+@pytest.mark.parametrize(
+    ("folder", "file", "status", "message"),
+    [
+        pytest.param(
+            "docs/legacy", "gone.md", "ERROR", "remote file not found: docs/legacy/gone.md", id="error"
+        ),
+        pytest.param(
+            "docs/legacy",
+            "broken.docx",
+            "CONVERTER_ERROR",
+            "Unable to convert broken.docx: the file is not a valid Office Open XML document",
+            id="converter-error",
+        ),
+    ],
+)
+def test_a_failed_download_fails_once_with_phrases_message(
+    folder: str, file: str, status: str, message: str, emulator: Any, context: dict[str, Any]
+) -> None:
+    with pytest.raises(AirflowFailException) as raised:
+        _operator(folder=folder, file=file).execute(context)
+
+    text = str(raised.value)
+    assert f"of {folder}/{file} ended {status}: {message}" in text
+    assert _create_posts(emulator) == []
+    assert jobs_in(emulator) == []
+
+
+def test_a_failed_import_fails_with_phrases_error(emulator: Any, context: dict[str, Any]) -> None:
+    with pytest.raises(AirflowFailException, match=r"JobImportFailed: Import of bad-import.md failed"):
+        _operator(file="bad-import.md", wait_for_import=True).execute(context)
+    assert len(jobs_in(emulator)) == 4  # the jobs exist; their import failed
+
+
+def test_languages_outside_the_project_fail_with_phrases_message(
+    emulator: Any, context: dict[str, Any]
+) -> None:
+    with pytest.raises(AirflowFailException, match="targetLangs must match project: ja"):
+        _operator(target_langs=["de", "ja"]).execute(context)
+
+
+def test_a_429_storm_during_the_wait_only_delays_the_task(emulator: Any, context: dict[str, Any]) -> None:
+    # The first listing (looking for a reusable download) passes; then 7 x 429: more than the hook's
+    # 3 attempts per request, twice over.
+    storm = [None] + [{"status": 429, "retryAfter": "0"}] * 7
+    emulator.admin.set_faults([{"method": "GET", "path": TASKS_PATH, "sequence": storm}])
+
+    result = _operator(project_uid=WEBSITE).execute(context)
+
+    assert len(result["job_uids"]) == 2
+    throttled = [entry for entry in emulator.admin.journal() if entry.status == 429]
+    assert len(throttled) == 7
+
+
+def test_an_endless_429_storm_ends_in_one_clear_timeout(emulator: Any, context: dict[str, Any]) -> None:
+    storm = [None] + [{"status": 429, "retryAfter": "0"}] * 1000
+    emulator.admin.set_faults([{"method": "GET", "path": TASKS_PATH, "sequence": storm}])
+
+    with pytest.raises(PhraseWaitTimeout) as raised:
+        _operator(project_uid=WEBSITE, wait_timeout=1.0).execute(context)
+
+    message = str(raised.value)
+    assert "Timed out waiting for Phrase connector download task" in message
+    assert "HTTP 429" in message
+    assert _create_posts(emulator) == []
+
+
+# --------------------------------------------------------------------------- deferrable
+
+
+def test_defers_on_the_connector_task_with_links_already_pushed(
+    emulator: Any, context: dict[str, Any]
+) -> None:
+    emulator.admin.configure(task_delay=60)
+    before = time.time()
+
+    with pytest.raises(TaskDeferred) as raised:
+        _operator(deferrable=True, wait_timeout=300).execute(context)
+
+    deferred = raised.value
+    trigger = deferred.trigger
+    assert isinstance(trigger, PhraseConnectorTaskTrigger)
+    assert deferred.method_name == "execute_complete"
+    assert deferred.timeout is None
+    progress = deferred.kwargs["progress"]
+    assert json.loads(json.dumps(deferred.kwargs)) == deferred.kwargs
+    (task,) = emulator.admin.snapshot()["downloadTasks"]
+    assert progress["download_task_id"] == trigger.download_task_id == task["id"]
+    assert progress["reused"] is None
+    assert progress["file"]["file"] == INSTALL_ENCODED
+    assert trigger.project_uid == REVIEW
+    assert trigger.phrase_conn_id == "phrase_tms_default"
+    assert trigger.poll_interval == 0.05
+    assert trigger.deadline is not None and before + 300 <= trigger.deadline <= time.time() + 300
+    created_after = datetime.fromisoformat(trigger.created_after)
+    assert created_after <= datetime.fromisoformat(task["dateCreated"])
+    assert context["ti"].pushes == [PROJECT_URL_XCOM_KEY]  # before deferring; no jobs yet
+    assert _create_posts(emulator) == []
+
+
+def test_resumes_creates_the_jobs_and_defers_again_for_the_import(
+    emulator: Any, context: dict[str, Any]
+) -> None:
+    emulator.admin.configure(task_delay=0.3, import_delay=60)
+    operator = _operator(deferrable=True, wait_for_import=True)
+    with pytest.raises(TaskDeferred) as first:
+        operator.execute(context)
+    progress = first.value.kwargs["progress"]
+    state = wait_for_download(
+        PhraseTmsHook(),
+        REVIEW,
+        progress["download_task_id"],
+        created_after=None,
+        poll_interval=0.05,
+        deadline=time.time() + 30,
+    )
+    event = {
+        "status": "success",
+        "project_uid": REVIEW,
+        "download_task_id": state.id,
+        "task_state": state.to_wire(),
+        "message": "done",
+    }
+
+    resumed = _operator(deferrable=True, wait_for_import=True)  # rebuilt, as Airflow does on resume
+    with pytest.raises(TaskDeferred) as second:
+        resumed.execute_complete(context, event=event, progress=json.loads(json.dumps(progress)))
+
+    assert isinstance(second.value.trigger, PhraseAsyncRequestTrigger)
+    assert second.value.method_name == "execute_complete_import"
+    result = second.value.kwargs["result"]
+    assert result["download_task_id"] == state.id and result["file"] == INSTALL_ENCODED
+    assert len(result["job_uids"]) == 4 == len(jobs_in(emulator))
+    assert JOBS_URL_XCOM_KEY in context["ti"].pushes
+
+    import_event = {
+        "status": "success",
+        "async_request_id": result["async_request_id"],
+        "message": "",
+        "async_request": {"id": result["async_request_id"], "asyncResponse": {}},
+    }
+    assert _operator().execute_complete_import(context, event=import_event, result=result) == result
+
+
+PROGRESS = {
+    "file": {
+        "connector_id": "1001",
+        "folder": "x",
+        "file": "y",
+        "file_name": "broken.docx",
+        "folder_path": "docs/legacy",
+        "last_modified": None,
+    },
+    "download_task_id": "310001",
+    "download_created": "2026-11-28T10:00:00+00:00",
+    "reused": None,
+    "deadline": None,
+}
+
+
+def _event(status: str, **fields: Any) -> dict[str, Any]:
+    return {"status": status, "project_uid": WEBSITE, "download_task_id": "310001", "message": "", **fields}
+
+
+def test_execute_complete_error_with_a_task_state_reports_phrases_message() -> None:
+    state = {"id": "310001", "status": "CONVERTER_ERROR", "errorMessage": "Unable to convert broken.docx"}
+    event = _event("error", task_state=state, message="Unable to convert broken.docx")
+    with pytest.raises(
+        AirflowFailException, match=r"of docs/legacy/broken.docx ended CONVERTER_ERROR: Unable to"
+    ):
+        _operator().execute_complete({}, event=event, progress=PROGRESS)
+
+
+def test_execute_complete_error_without_a_state_reports_the_trigger_message() -> None:
+    event = _event("error", message="PhraseApiError: HTTP 403 AuthAccessDenied")
+    with pytest.raises(AirflowFailException, match=r"task 310001 of docs/legacy/broken.docx failed: .*403"):
+        _operator().execute_complete({}, event=event, progress=PROGRESS)
+
+
+def test_execute_complete_timeout_is_a_clear_failure() -> None:
+    event = _event("timeout", message="not finished before the deadline")
+    with pytest.raises(
+        PhraseWaitTimeout, match="Timed out waiting for Phrase download task 310001 of docs/legacy"
+    ):
+        _operator().execute_complete({}, event=event, progress=PROGRESS)
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        pytest.param(None, "No trigger event was received", id="missing"),
+        pytest.param(_event("cancelled"), "Unknown trigger event status 'cancelled'", id="unknown"),
+        pytest.param(_event("success"), "Malformed ConnectorTaskEvent", id="success-without-state"),
+    ],
+)
+def test_execute_complete_rejects_bad_events(event: Any, expected: str) -> None:
+    with pytest.raises(AirflowException, match=expected):
+        _operator().execute_complete({}, event=event, progress=PROGRESS)
+
+
+def test_execute_complete_without_progress_reads_it_back(emulator: Any, context: dict[str, Any]) -> None:
+    """dag.test() of Airflow <= 3.3.2 resumes with the event only: the file is resolved again."""
+    with pytest.raises(TaskDeferred) as deferred:
+        _operator(deferrable=True).execute(context)
+    task_id = deferred.value.kwargs["progress"]["download_task_id"]
+    state = wait_for_download(
+        PhraseTmsHook(), REVIEW, task_id, created_after=None, poll_interval=0.05, deadline=time.time() + 30
+    )
+    event = _event("success", project_uid=REVIEW, download_task_id=task_id, task_state=state.to_wire())
+
+    result = _operator().execute_complete(context, event=event, progress=None)
+
+    assert result["download_task_id"] == task_id
+    assert result["file"] == INSTALL_ENCODED
+    assert len(result["job_uids"]) == 4 == len(jobs_in(emulator))
+
+
+def test_execute_complete_import_without_the_result_reads_it_back(
+    emulator: Any, context: dict[str, Any]
+) -> None:
+    created = _operator(project_uid=WEBSITE).execute(context)
+    event = {
+        "status": "success",
+        "async_request_id": created["async_request_id"],
+        "message": "",
+        "async_request": {"id": created["async_request_id"], "asyncResponse": {}},
+    }
+
+    rebuilt = _operator(project_uid=WEBSITE).execute_complete_import(context, event=event, result=None)
+
+    assert rebuilt == {**created, "reused": None}
+
+
+def test_nothing_but_gets_before_a_deferral_when_the_file_is_ingested(
+    emulator: Any, context: dict[str, Any]
+) -> None:
+    _operator().execute(context)
+    before = len(calls(emulator))
+
+    result = _operator(deferrable=True).execute({"ti": RecordingTaskInstance()})
+
+    assert result["reused"] == "jobs"
+    assert all(method == "GET" for method, _ in calls(emulator)[before:])

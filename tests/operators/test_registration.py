@@ -1,0 +1,146 @@
+"""How Airflow finds the operators and their links: provider metadata, templating, cheap imports."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from airflow_phrase.get_provider_info import get_provider_info
+from airflow_phrase.links import PhraseJobsLink, PhraseProjectLink
+from airflow_phrase.operators.base import JOB_TEMPLATE_FIELDS
+from airflow_phrase.operators.create_job import PhraseCreateJobFromConnectorTaskOperator
+from airflow_phrase.operators.download import PhraseConnectorDownloadOperator
+from airflow_phrase.operators.ingest import PhraseIngestConnectorFileOperator
+
+OPERATOR_MODULES = [
+    "airflow_phrase.operators.download",
+    "airflow_phrase.operators.create_job",
+    "airflow_phrase.operators.ingest",
+]
+
+
+def test_provider_info_lists_the_operators_and_links() -> None:
+    info = get_provider_info()
+    (operators,) = info["operators"]
+    assert operators["python-modules"] == OPERATOR_MODULES
+    assert info["extra-links"] == [
+        "airflow_phrase.links.PhraseProjectLink",
+        "airflow_phrase.links.PhraseJobsLink",
+    ]
+
+
+def test_links_are_registered_on_the_operators() -> None:
+    assert PhraseProjectLink().name == "Phrase project"
+    assert PhraseJobsLink().name == "Phrase job(s)"
+
+    def names(cls: type) -> set[str]:
+        return {link.name for link in cls.operator_extra_links}
+
+    assert names(PhraseConnectorDownloadOperator) == {"Phrase project"}
+    assert names(PhraseCreateJobFromConnectorTaskOperator) == {"Phrase project", "Phrase job(s)"}
+    assert names(PhraseIngestConnectorFileOperator) == {"Phrase project", "Phrase job(s)"}
+
+
+@pytest.mark.parametrize(
+    ("operator", "business"),
+    [
+        (
+            PhraseConnectorDownloadOperator,
+            {"connector", "folder", "file", "project_uid", "source_lang", "target_lang"},
+        ),
+        (PhraseCreateJobFromConnectorTaskOperator, {"project_uid", "download_task_id", "continuous"}),
+        (
+            PhraseIngestConnectorFileOperator,
+            {"connector", "folder", "file", "project_uid", "source_lang", "continuous"},
+        ),
+    ],
+)
+def test_every_business_parameter_and_the_conn_id_are_templated(operator: type, business: set[str]) -> None:
+    expected = business | {"phrase_conn_id"}
+    if operator is not PhraseConnectorDownloadOperator:
+        expected |= set(JOB_TEMPLATE_FIELDS)
+    assert set(operator.template_fields) == expected
+
+
+def test_constructing_operators_needs_no_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DAG parsing builds operators; no hook, connection or network may be touched then."""
+    monkeypatch.delenv("AIRFLOW_CONN_PHRASE_TMS_DEFAULT", raising=False)
+    PhraseIngestConnectorFileOperator(
+        task_id="ingest",
+        connector="{{ params.c }}",
+        file="{{ params.f }}",
+        project_uid="{{ params.p }}",
+        target_langs="{{ params.langs }}",
+        due="{{ params.due }}",
+    )
+
+
+def test_the_deferrable_default_comes_from_the_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
+    code = (
+        "from airflow_phrase.operators.ingest import PhraseIngestConnectorFileOperator as O\n"
+        "print(O(task_id='t', connector='c', file='f', project_uid='p', target_langs=['de']).deferrable)\n"
+    )
+    env = {"AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE": "True"}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+        env={**os.environ, **env},
+    )
+    assert result.stdout.strip().splitlines()[-1] == "True"
+
+
+def test_operator_imports_stay_light() -> None:
+    """DAG files import the operators: that must not pull in the emulator or a server stack."""
+    modules = [*OPERATOR_MODULES, "airflow_phrase.links"]
+    heavy = ["airflow_phrase.emulator", "fastapi", "uvicorn", "aiohttp.web"]
+    code = f"import sys, {', '.join(modules)}\nprint(','.join(m for m in {heavy!r} if m in sys.modules))\n"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True
+    )
+    assert result.stdout.strip() == "", f"importing the operators pulled in {result.stdout.strip()}"
+
+
+@pytest.mark.parametrize("value", [0, -1.0])
+def test_a_non_positive_poll_interval_is_rejected_when_the_dag_is_parsed(value: float) -> None:
+    with pytest.raises(ValueError, match="poll_interval must be positive"):
+        PhraseCreateJobFromConnectorTaskOperator(
+            task_id="t", project_uid="p", download_task_id="1", target_langs=["de"], poll_interval=value
+        )
+
+
+@pytest.mark.parametrize(
+    ("execution_timeout", "wait_timeout", "expected"),
+    [
+        (None, None, None),
+        (None, 300, 300.0),
+        (timedelta(seconds=100), 300, 100.0),
+        (timedelta(minutes=10), timedelta(seconds=30), 30.0),
+    ],
+)
+def test_the_wait_deadline_is_the_shorter_of_execution_and_wait_timeouts(
+    execution_timeout: timedelta | None, wait_timeout: Any, expected: float | None
+) -> None:
+    operator = PhraseIngestConnectorFileOperator(
+        task_id="t",
+        connector="c",
+        file="f",
+        project_uid="p",
+        target_langs=["de"],
+        execution_timeout=execution_timeout,
+        wait_timeout=wait_timeout,
+    )
+    before = time.time()
+    deadline = operator.wait_deadline()
+    if expected is None:
+        assert deadline is None
+    else:
+        assert deadline is not None and before + expected <= deadline <= time.time() + expected
