@@ -34,6 +34,9 @@ pytest: $(STAMP)
 
 test: lint pytest
 
+demo: $(STAMP)
+	$(BIN)/python -m airflow_phrase.demo $(DEMO_ARGS)
+
 emulator: $(STAMP)
 	$(BIN)/python -m airflow_phrase.emulator --host 127.0.0.1 --port 8080 --enable-admin
 

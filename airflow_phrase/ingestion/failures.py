@@ -1,0 +1,129 @@
+"""Telling a file that Phrase could not process apart from a run that went wrong.
+
+*Expected* failures are about one remote file and are Phrase's verdict on it: its conversion failed
+(``CONVERTER_ERROR``), the connector could not fetch it (``ERROR``, e.g. removed from the repository) or
+its import failed. Retrying cannot fix them, so the ingest operator fails the task without retries
+(``AirflowFailException``) with Phrase's message; the run reports them and still succeeds.
+
+Everything else is *unexpected* and fails the run: bad arguments, a connector or file that does not
+exist, Phrase refusing the job request (HTTP 4xx, usually a configuration problem such as a language the
+project does not have), authentication, timeouts, transient errors that outlived their retries, bugs.
+
+The classification is recorded by :func:`record_ingest_failure`, the ``on_failure_callback`` of the
+mapped ingest tasks, as an XCom the summary reads; it runs in the failing task's own process, which is
+the only place the exception is known.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+from typing import Any
+
+from airflow.sdk.exceptions import AirflowFailException
+from pydantic import BaseModel, ConfigDict
+
+#: XCom key under which a failed ingest task records its :class:`FileFailure`.
+FAILURE_XCOM_KEY = "phrase_ingest_failure"
+_MAX_MESSAGE = 500
+
+
+class FailureCategory(str, Enum):
+    CONVERSION_FAILED = "conversion_failed"
+    REMOTE_FILE_ERROR = "remote_file_error"
+    IMPORT_FAILED = "import_failed"
+    UNEXPECTED = "unexpected"
+    NOT_RECORDED = "not_recorded"
+
+    @property
+    def expected(self) -> bool:
+        return self in _EXPECTED
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+
+_EXPECTED = frozenset(
+    {FailureCategory.CONVERSION_FAILED, FailureCategory.REMOTE_FILE_ERROR, FailureCategory.IMPORT_FAILED}
+)
+_LABELS = {
+    FailureCategory.CONVERSION_FAILED: "conversion failed",
+    FailureCategory.REMOTE_FILE_ERROR: "connector could not fetch the file",
+    FailureCategory.IMPORT_FAILED: "import failed",
+    FailureCategory.UNEXPECTED: "unexpected error",
+    FailureCategory.NOT_RECORDED: "failed, reason not recorded",
+}
+
+# The operator's messages for Phrase's verdict on a file (airflow_phrase.operators.waiting / .base):
+#   "Phrase connector download task 5 of docs/x.docx ended CONVERTER_ERROR: <errorMessage>"
+#   "Phrase could not import jobs a, b of project P (async request 7): <errorCode>: <errorDesc>"
+#   "Phrase could not import job a (x.md, de): <errorMessage>"
+_DOWNLOAD_ENDED = re.compile(r"\bended (?P<status>CONVERTER_ERROR|ERROR): (?P<detail>.*)", re.DOTALL)
+_IMPORT_FAILED = re.compile(r"^Phrase could not import .*?\): (?P<detail>.*)", re.DOTALL)
+
+
+class FileFailure(BaseModel):
+    """Why one file's ingest task failed (plain JSON in XCom)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    category: FailureCategory
+    message: str
+    #: The exception's class name, for the unexpected ones.
+    error_type: str | None = None
+
+    @property
+    def expected(self) -> bool:
+        return self.category.expected
+
+    def describe(self) -> str:
+        return f"{self.category.label}: {self.message}"
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 3] + "..."
+
+
+def classify_failure(error: BaseException | None) -> FileFailure:
+    """Classify the exception a mapped ingest task failed with."""
+    if error is None:
+        return FileFailure(
+            category=FailureCategory.NOT_RECORDED, message="the task failed without an exception"
+        )
+    message = str(error)
+    if isinstance(error, AirflowFailException):
+        if match := _DOWNLOAD_ENDED.search(message):
+            category = (
+                FailureCategory.CONVERSION_FAILED
+                if match["status"] == "CONVERTER_ERROR"
+                else FailureCategory.REMOTE_FILE_ERROR
+            )
+            return FileFailure(category=category, message=_short(match["detail"]))
+        if match := _IMPORT_FAILED.search(message):
+            return FileFailure(category=FailureCategory.IMPORT_FAILED, message=_short(match["detail"]))
+    return FileFailure(
+        category=FailureCategory.UNEXPECTED,
+        message=_short(message) or type(error).__name__,
+        error_type=type(error).__name__,
+    )
+
+
+def record_ingest_failure(context: Any) -> None:
+    """``on_failure_callback`` of the mapped ingest tasks: store the :class:`FileFailure` in XCom."""
+    failure = classify_failure(context.get("exception"))
+    context["ti"].xcom_push(key=FAILURE_XCOM_KEY, value=failure.model_dump(mode="json"))
+
+
+def recorded_failure(value: Any) -> FileFailure:
+    """The failure a task recorded, or a ``not_recorded`` one when it recorded none (fails the run)."""
+    if isinstance(value, dict):
+        try:
+            return FileFailure.model_validate(value)
+        except ValueError:
+            pass
+    return FileFailure(
+        category=FailureCategory.NOT_RECORDED,
+        message="the task failed but recorded no reason; see its log",
+    )

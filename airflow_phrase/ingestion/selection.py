@@ -1,0 +1,202 @@
+"""Listing a connector folder and choosing which files a run ingests.
+
+Listing walks the folder (and, if asked, its subfolders) with the hook, descending only through the
+encoded names Phrase returned. Selection is pure: the same listing, window and patterns always give the
+same files in the same order (sorted by path), so a retried, cleared or backfilled run maps the same
+files to the same map indexes.
+
+Patterns are :mod:`fnmatch` patterns matched against the path *relative to the listed folder*
+(``guides/install.md`` when listing ``docs``), case-sensitively; ``*`` also matches ``/``, so ``*.md``
+matches Markdown files at any depth and ``legacy/*`` everything under ``legacy``. No include pattern means
+every file; an exclude pattern always wins.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk.exceptions import AirflowFailException
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from airflow_phrase.hooks.remote_files import ROOT_PATH, display_path, split_path
+from airflow_phrase.ingestion.window import IngestionWindow
+
+if TYPE_CHECKING:
+    from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
+
+
+class ConnectorFile(BaseModel):
+    """One file of a connector folder listing, with the names needed to ingest it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    connector_id: str
+    #: Human-readable folder of the file ("docs/guides"; "/" for the root).
+    folder: str
+    #: Encoded folder as Phrase gave it (``None``: the root).
+    encoded_folder: str | None
+    name: str
+    encoded_name: str
+    #: Path relative to the listed folder ("guides/install.md"): what patterns match against.
+    relative_path: str
+    last_modified: AwareDatetime | None = None
+
+    @property
+    def path(self) -> str:
+        """Full path in the connector ("docs/guides/install.md")."""
+        return self.name if self.folder == ROOT_PATH else f"{self.folder}/{self.name}"
+
+
+class FileSelection(BaseModel):
+    """The files a run ingests, and how many were set aside and why (for the report)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    selected: list[ConnectorFile]
+    listed: int
+    outside_window: int = 0
+    without_timestamp: int = 0
+    filtered_by_pattern: int = 0
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "listed": self.listed,
+            "selected": len(self.selected),
+            "outside_window": self.outside_window,
+            "without_timestamp": self.without_timestamp,
+            "filtered_by_pattern": self.filtered_by_pattern,
+        }
+
+
+def list_connector_files(
+    hook: PhraseTmsHook, connector_id: str, folder: str, *, recursive: bool
+) -> list[ConnectorFile]:
+    """Every file in ``folder`` of the connector (and below it if ``recursive``), sorted by path."""
+    base = split_path(folder)
+    listing = hook.browse_path(connector_id, display_path(base))
+    pending: list[tuple[list[str], Any]] = [(base, listing)]
+    files: list[ConnectorFile] = []
+    while pending:
+        parts, listing = pending.pop()
+        encoded_folder = listing.encoded_current_folder if parts else None
+        for entry in listing.files:
+            leaf = entry.name.rstrip("/").rsplit("/", 1)[-1]
+            if entry.directory:
+                if recursive:
+                    pending.append(([*parts, leaf], hook.list_folder(connector_id, entry.encoded_name)))
+                continue
+            files.append(
+                ConnectorFile(
+                    connector_id=str(connector_id),
+                    folder=display_path(parts),
+                    encoded_folder=encoded_folder,
+                    name=leaf,
+                    encoded_name=entry.encoded_name,
+                    relative_path="/".join([*parts[len(base) :], leaf]),
+                    last_modified=entry.last_modified,
+                )
+            )
+    return sort_files(files)
+
+
+def sort_files(files: Iterable[ConnectorFile]) -> list[ConnectorFile]:
+    """Deterministic order: by path, case-insensitively, ties broken by the exact path."""
+    return sorted(files, key=lambda f: (f.path.casefold(), f.path))
+
+
+def matches_patterns(relative_path: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
+    """Whether a path passes the include patterns (none: all pass) and no exclude pattern."""
+    if include and not any(fnmatch.fnmatchcase(relative_path, pattern) for pattern in include):
+        return False
+    return not any(fnmatch.fnmatchcase(relative_path, pattern) for pattern in exclude)
+
+
+def select_files(
+    files: Iterable[ConnectorFile],
+    *,
+    window: IngestionWindow | None,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+) -> FileSelection:
+    """The files that pass the patterns and, if a window is given, were modified within it."""
+    listed = sort_files(files)
+    selected: list[ConnectorFile] = []
+    outside = undated = filtered = 0
+    for file in listed:
+        if not matches_patterns(file.relative_path, include, exclude):
+            filtered += 1
+        elif window is None:
+            selected.append(file)
+        elif file.last_modified is None:
+            undated += 1
+        elif window.contains(file.last_modified):
+            selected.append(file)
+        else:
+            outside += 1
+    return FileSelection(
+        selected=selected,
+        listed=len(listed),
+        outside_window=outside,
+        without_timestamp=undated,
+        filtered_by_pattern=filtered,
+    )
+
+
+def pick_named_files(files: Sequence[ConnectorFile], names: Sequence[str]) -> list[ConnectorFile]:
+    """The files called ``names``: each a path relative to the folder, a full path, or a unique file name.
+
+    Fails naming every name that matches no file (or more than one), with what the folder holds.
+    """
+    chosen: dict[str, ConnectorFile] = {}
+    problems: list[str] = []
+    for raw in names:
+        name = raw.strip().strip("/")
+        hits = [f for f in files if name in (f.relative_path, f.path)] or [f for f in files if f.name == name]
+        if len(hits) == 1:
+            chosen[hits[0].path] = hits[0]
+        elif hits:
+            problems.append(
+                f"{raw!r} matches {len(hits)} files ({', '.join(f.relative_path for f in hits)}); "
+                "give its path relative to the folder"
+            )
+        else:
+            close = fnmatch.filter([f.relative_path for f in files], f"*{name.rsplit('/', 1)[-1]}*")
+            hint = f"; did you mean {', '.join(map(repr, close[:3]))}?" if close else ""
+            problems.append(f"{raw!r} is not in the folder{hint}")
+    if problems:
+        available = ", ".join(f.relative_path for f in files[:20]) or "none"
+        raise AirflowFailException(
+            "files: "
+            + "; ".join(problems)
+            + f". Files there: {available}"
+            + (" ..." if len(files) > 20 else "")
+        )
+    return sort_files(chosen.values())
+
+
+def check_limit(selection: Sequence[ConnectorFile], max_files: int) -> None:
+    """Refuse a run that would start more ingestions than ``max_files`` (a window or pattern too wide)."""
+    if len(selection) > max_files:
+        raise AirflowFailException(
+            f"{len(selection)} files selected, more than max_files={max_files}: narrow the window or the "
+            "include patterns, or raise max_files (Params or the 'phrase_ingestion' Variable)."
+        )
+
+
+def ingest_kwargs(file: ConnectorFile, shared: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of one mapped ``PhraseIngestConnectorFileOperator`` task."""
+    return {**shared, "connector": file.connector_id, "folder": file.folder, "file": file.name}
+
+
+def file_record(file: ConnectorFile) -> dict[str, Any]:
+    """Plain-JSON record of a selected file (XCom)."""
+    return {
+        "path": file.path,
+        "relative_path": file.relative_path,
+        "connector_id": file.connector_id,
+        "folder": file.folder,
+        "name": file.name,
+        "last_modified": file.last_modified.isoformat() if file.last_modified else None,
+    }

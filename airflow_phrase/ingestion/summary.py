@@ -1,0 +1,247 @@
+"""The report of one ingestion run: files, jobs per language, failures, and the Asset events to emit.
+
+Built by the ``summarize`` task from the selected files, each mapped ingest task's state, return value
+and recorded failure (see :mod:`airflow_phrase.ingestion.failures`). Plain JSON goes to XCom; the same
+model renders the text table the task logs and ``make demo`` prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from airflow_phrase.ingestion.failures import FileFailure, recorded_failure
+
+#: Name of the Asset alias the ingestion DAG emits through; the report DAG is scheduled on it.
+NEW_JOBS_ASSET_ALIAS = "phrase_tms_new_jobs"
+
+
+class JobRef(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    uid: str
+    target_lang: str | None = None
+    filename: str | None = None
+
+
+class FileOutcome(BaseModel):
+    """What happened to one selected file."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str
+    map_index: int
+    state: str | None
+    jobs: list[JobRef] = Field(default_factory=list)
+    #: ``"jobs"``: this version was already in Phrase (nothing created); ``"download"``: an earlier try's
+    #: download was reused; ``None``: downloaded and created now.
+    reused: str | None = None
+    failure: FileFailure | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.state == "success"
+
+    @property
+    def new_jobs(self) -> list[JobRef]:
+        return self.jobs if self.succeeded and self.reused != "jobs" else []
+
+
+class IngestionSummary(BaseModel):
+    """The run's report (``IngestionSummary.model_validate(xcom_value)`` reads it back)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    project_uid: str
+    connector: str
+    folder: str
+    window: dict[str, str] | None = None
+    counts: dict[str, int] = Field(default_factory=dict)
+    files: list[FileOutcome] = Field(default_factory=list)
+
+    @property
+    def succeeded(self) -> list[FileOutcome]:
+        return [f for f in self.files if f.succeeded]
+
+    @property
+    def failed(self) -> list[FileOutcome]:
+        return [f for f in self.files if not f.succeeded]
+
+    @property
+    def expected_failures(self) -> list[FileOutcome]:
+        return [f for f in self.failed if f.failure is not None and f.failure.expected]
+
+    @property
+    def unexpected_failures(self) -> list[FileOutcome]:
+        return [f for f in self.failed if f.failure is None or not f.failure.expected]
+
+    def jobs_by_language(self, *, new_only: bool = False) -> dict[str, list[str]]:
+        """``{target_lang: [job uids]}``, languages sorted, uids in file order."""
+        by_lang: dict[str, list[str]] = {}
+        for outcome in self.succeeded:
+            for job in outcome.new_jobs if new_only else outcome.jobs:
+                by_lang.setdefault(job.target_lang or "?", []).append(job.uid)
+        return dict(sorted(by_lang.items()))
+
+    def new_job_refs(self) -> list[JobRef]:
+        return [job for outcome in self.succeeded for job in outcome.new_jobs]
+
+    def failure_message(self) -> str:
+        """Why the run fails (only meaningful when there are unexpected failures)."""
+        lines = [f"{len(self.unexpected_failures)} file(s) failed unexpectedly:"]
+        for outcome in self.unexpected_failures:
+            reason = outcome.failure.describe() if outcome.failure else f"task ended {outcome.state}"
+            lines.append(f"  - {outcome.path} (map index {outcome.map_index}): {reason}")
+        return "\n".join(lines)
+
+
+def _jobs_of(result: Mapping[str, Any] | None) -> list[JobRef]:
+    if not result:
+        return []
+    return [
+        JobRef(uid=job["uid"], target_lang=job.get("targetLang"), filename=job.get("filename"))
+        for job in result.get("jobs") or []
+        if job.get("uid")
+    ]
+
+
+def build_summary(
+    *,
+    selection: Mapping[str, Any],
+    states: Mapping[int, str | None],
+    results: Sequence[Mapping[str, Any] | None],
+    failures: Sequence[Any],
+) -> IngestionSummary:
+    """Combine the listing task's ``selection`` with each mapped task's state, result and failure.
+
+    ``results`` and ``failures`` are indexed by map index (``None`` where a task pushed nothing).
+    A task that did not succeed and recorded no failure counts as an unexpected failure.
+    """
+    outcomes: list[FileOutcome] = []
+    for index, record in enumerate(selection.get("files") or []):
+        state = states.get(index)
+        result = results[index] if index < len(results) else None
+        failure = None
+        if state != "success":
+            raw = failures[index] if index < len(failures) else None
+            failure = recorded_failure(raw) if state == "failed" or raw is not None else None
+        outcomes.append(
+            FileOutcome(
+                path=record["path"],
+                map_index=index,
+                state=state,
+                jobs=_jobs_of(result) if state == "success" else [],
+                reused=(result or {}).get("reused") if state == "success" else None,
+                failure=failure,
+            )
+        )
+    settings = selection.get("settings") or {}
+    return IngestionSummary(
+        project_uid=settings.get("project_uid", "?"),
+        connector=str(selection.get("connector_id") or settings.get("connector", "?")),
+        folder=settings.get("folder", "?"),
+        window=selection.get("window"),
+        counts=selection.get("counts") or {},
+        files=outcomes,
+    )
+
+
+def project_asset_uri(web_app_url: str, project_uid: str) -> str:
+    """``phrase://<host[:port]>/projects/<projectUid>``: the Asset a project's new jobs update.
+
+    The host is that of the connection's Phrase base URL (``cloud.memsource.com`` for the EU data
+    centre, ``us.cloud.memsource.com`` for the US one, ``127.0.0.1:PORT`` for the emulator), so the same
+    project uid on two Phrase instances is two Assets.
+    """
+    host = urlsplit(web_app_url).netloc.rsplit("@", 1)[-1].lower()
+    return f"phrase://{host}/projects/{project_uid}"
+
+
+def asset_event_extra(summary: IngestionSummary, *, run_id: str | None = None) -> dict[str, Any]:
+    """The extra of the Asset event for the project's new jobs (plain JSON, no secrets)."""
+    jobs = summary.new_job_refs()
+    return {
+        "project_uid": summary.project_uid,
+        "job_uids": [job.uid for job in jobs],
+        "jobs": [{"uid": j.uid, "targetLang": j.target_lang, "filename": j.filename} for j in jobs],
+        "source_run_id": run_id,
+    }
+
+
+# ---------------------------------------------------------------------------------------------- text
+
+
+def text_table(rows: Sequence[Sequence[str]], indent: str = "  ") -> list[str]:
+    if not rows:
+        return []
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return [
+        indent + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
+
+
+def _moment(iso: str) -> str:
+    try:
+        return datetime.fromisoformat(iso).astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        return iso
+
+
+def render_summary(summary: IngestionSummary, *, api_calls: Mapping[str, int] | None = None) -> str:
+    """A short, aligned text report. ``api_calls`` (path → number of Phrase API calls) adds a column."""
+    lines: list[str] = []
+    counts = summary.counts
+    if summary.window:
+        window = summary.window
+        lines.append(
+            f"Window        {_moment(window['start'])} .. {_moment(window['end'])} ({window['source']})"
+        )
+    lines.append(
+        f"Source        connector {summary.connector}, folder {summary.folder!r} -> project "
+        f"{summary.project_uid}"
+    )
+    if counts:
+        lines.append(
+            f"Files         {counts.get('listed', 0)} listed, {counts.get('selected', len(summary.files))} "
+            f"selected ({counts.get('outside_window', 0)} outside the window, "
+            f"{counts.get('filtered_by_pattern', 0)} filtered by pattern)"
+        )
+    lines.append(
+        f"Outcome       {len(summary.succeeded)} ingested, {len(summary.expected_failures)} expected "
+        f"failure(s), {len(summary.unexpected_failures)} unexpected"
+    )
+    if summary.files:
+        lines.append("")
+        header = ["file", "result", "jobs"] + (["API calls"] if api_calls is not None else [])
+        rows = [header]
+        for outcome in summary.files:
+            if outcome.succeeded:
+                result = "already ingested" if outcome.reused == "jobs" else "ingested"
+                jobs = ", ".join(f"{j.target_lang}" for j in outcome.jobs)
+            else:
+                result = "FAILED (expected)" if outcome.failure and outcome.failure.expected else "FAILED"
+                jobs = "-"
+            row = [outcome.path, result, jobs]
+            if api_calls is not None:
+                row.append(str(api_calls.get(outcome.path, 0)))
+            rows.append(row)
+        lines.extend(text_table(rows))
+    by_lang = summary.jobs_by_language()
+    if by_lang:
+        lines.append("")
+        lines.append("Jobs per language")
+        lines.extend(text_table([[lang, f"{len(uids)}", ", ".join(uids)] for lang, uids in by_lang.items()]))
+    if summary.failed:
+        lines.append("")
+        lines.append("Failures")
+        for outcome in summary.failed:
+            kind = "expected" if outcome.failure and outcome.failure.expected else "UNEXPECTED"
+            reason = outcome.failure.describe() if outcome.failure else f"task ended {outcome.state}"
+            lines.append(f"  {outcome.path} [{kind}]")
+            lines.append(f"      {reason}")
+    return "\n".join(lines)

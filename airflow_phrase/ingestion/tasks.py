@@ -1,0 +1,220 @@
+"""The bodies of the example DAGs' Python tasks, kept here so the DAG files stay declarations.
+
+Each function takes the task's Airflow context, reads settings (Params, the ``phrase_ingestion``
+Variable, ``PHRASE_INGEST_*``) only when the task runs, and returns plain JSON for XCom.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+from airflow.sdk.exceptions import AirflowFailException
+
+from airflow_phrase.exceptions import PhraseNotFoundError
+from airflow_phrase.ingestion.failures import FAILURE_XCOM_KEY
+from airflow_phrase.ingestion.selection import (
+    ConnectorFile,
+    FileSelection,
+    check_limit,
+    file_record,
+    ingest_kwargs,
+    list_connector_files,
+    pick_named_files,
+    select_files,
+)
+from airflow_phrase.ingestion.settings import VARIABLE_NAME, IngestionSettings, resolve_settings
+from airflow_phrase.ingestion.summary import (
+    NEW_JOBS_ASSET_ALIAS,
+    IngestionSummary,
+    asset_event_extra,
+    build_summary,
+    project_asset_uri,
+    render_summary,
+)
+from airflow_phrase.ingestion.window import IngestionWindow, resolve_window
+
+log = logging.getLogger(__name__)
+
+#: Task id of the mapped ingest task (the contract with the end-to-end tests).
+INGEST_TASK_ID = "ingest_file"
+LIST_TASK_ID = "list_files"
+VALIDATE_TASK_ID = "validate_request"
+#: XCom key (of the listing task) holding the selection the summary reads; its return value is the
+#: list of the mapped ingest tasks' kwargs.
+SELECTION_KEY = "selection"
+#: XCom key of the summary (pushed before the summary task succeeds or fails).
+SUMMARY_KEY = "ingestion_summary"
+
+
+def load_settings(params: Mapping[str, Any], *, task_id: str) -> IngestionSettings:
+    """Settings of this run: Params > Variable ``phrase_ingestion`` > ``PHRASE_INGEST_*`` > defaults."""
+    from airflow.sdk import Variable
+
+    raw = Variable.get(VARIABLE_NAME, default=None)
+    return resolve_settings(params=params, variable=raw, environ=os.environ, task_id=task_id)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def run_window(context: Mapping[str, Any]) -> IngestionWindow:
+    """The window of a scheduled (or backfilled, or manually triggered) ingestion run."""
+    params = context["params"]
+    return resolve_window(
+        data_interval_start=context.get("data_interval_start"),
+        data_interval_end=context.get("data_interval_end"),
+        now=_now(),
+        window_start=params.get("window_start"),
+        window_end=params.get("window_end"),
+        lookback_hours=params.get("lookback_hours"),
+    )
+
+
+def _list(settings: IngestionSettings) -> tuple[str, list[ConnectorFile]]:
+    """The connector's id and the files of the configured folder (a wrong name fails without retries)."""
+    from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
+
+    hook = PhraseTmsHook(phrase_conn_id=settings.phrase_conn_id)
+    try:
+        connector = hook.resolve_connector(settings.connector)
+        files = list_connector_files(hook, connector.id, settings.folder, recursive=settings.recursive)
+    except PhraseNotFoundError as error:
+        raise AirflowFailException(str(error)) from error
+    finally:
+        hook.close()
+    return connector.id, files
+
+
+def _selection_output(
+    context: Mapping[str, Any],
+    settings: IngestionSettings,
+    connector_id: str,
+    selection: FileSelection,
+    window: IngestionWindow | None,
+    extra_kwargs: Mapping[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """Push the selection (for the summary) and return the mapped tasks' kwargs (the return value)."""
+    check_limit(selection.selected, settings.max_files)
+    shared = {**settings.task_kwargs(), **(extra_kwargs or {})}
+    window_text = window.describe() if window else "none (files chosen by name or pattern)"
+    log.info(
+        "Window %s: %d of %d file(s) in %r selected: %s",
+        window_text,
+        len(selection.selected),
+        selection.listed,
+        settings.folder,
+        ", ".join(f.path for f in selection.selected) or "none",
+    )
+    record = {
+        "connector_id": connector_id,
+        "settings": settings.model_dump(mode="json"),
+        "window": window.to_json() if window else None,
+        "counts": selection.counts(),
+        "files": [file_record(file) for file in selection.selected],
+    }
+    context["ti"].xcom_push(key=SELECTION_KEY, value=record)
+    return [ingest_kwargs(file, shared) for file in selection.selected]
+
+
+def list_files_for_interval(context: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """``list_files`` of the scheduled DAG: the folder's files modified within the run's window."""
+    settings = load_settings(context["params"], task_id=LIST_TASK_ID)
+    window = run_window(context)
+    connector_id, files = _list(settings)
+    selection = select_files(files, window=window, include=settings.include, exclude=settings.exclude)
+    return _selection_output(context, settings, connector_id, selection, window)
+
+
+def load_manual_request(context: Mapping[str, Any]) -> dict[str, Any]:
+    """``validate_request`` of the manual DAG: the form, validated before anything reaches Phrase."""
+    from airflow.sdk import Variable
+
+    from airflow_phrase.ingestion.manual import validate_manual_request
+
+    request = validate_manual_request(
+        context["params"],
+        variable=Variable.get(VARIABLE_NAME, default=None),
+        environ=os.environ,
+        task_id=VALIDATE_TASK_ID,
+    )
+    log.info("Request: %s", request.model_dump_json(exclude_none=True))
+    return request.model_dump(mode="json")
+
+
+def list_files_for_request(context: Mapping[str, Any], request: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """``list_files`` of the manual DAG, from the validated request (see :mod:`.manual`)."""
+    from airflow_phrase.ingestion.manual import ManualIngestionRequest
+
+    parsed = ManualIngestionRequest.model_validate(request)
+    settings = parsed.settings
+    connector_id, files = _list(settings)
+    window = parsed.window()
+    if parsed.files:
+        chosen = pick_named_files(files, parsed.files)
+        selection = select_files(chosen, window=window, include=settings.include, exclude=settings.exclude)
+        selection = selection.model_copy(update={"listed": len(files)})
+    else:
+        selection = select_files(files, window=window, include=settings.include, exclude=settings.exclude)
+    return _selection_output(context, settings, connector_id, selection, window, parsed.extra_job_kwargs())
+
+
+def _mapped_states(context: Mapping[str, Any], count: int) -> dict[int, str | None]:
+    ti = context["ti"]
+    run_id = context["run_id"]
+    states = ti.get_task_states(dag_id=ti.dag_id, task_ids=[INGEST_TASK_ID], run_ids=[run_id]).get(run_id, {})
+    prefix = f"{INGEST_TASK_ID}_"
+    return {index: states.get(f"{prefix}{index}") for index in range(count)}
+
+
+def summarize_run(context: Mapping[str, Any]) -> dict[str, Any]:
+    """``summarize``: report every file, fail the run only on unexpected failures, emit the Asset event."""
+    ti = context["ti"]
+    selection = ti.xcom_pull(task_ids=LIST_TASK_ID, key=SELECTION_KEY)
+    if not selection:
+        raise AirflowFailException(f"Task {LIST_TASK_ID!r} produced no selection (it failed); see its log.")
+    count = len(selection.get("files") or [])
+    states = _mapped_states(context, count)
+    # Only what each task can have pushed is pulled: a result from a success, a failure record from a failure.
+    succeeded = [index for index, state in states.items() if state == "success"]
+    failed = [index for index, state in states.items() if state == "failed"]
+    results: list[Any] = [None] * count
+    failures: list[Any] = [None] * count
+    if succeeded:
+        pulled = ti.xcom_pull(task_ids=INGEST_TASK_ID, map_indexes=succeeded)
+        for index, value in zip(succeeded, pulled, strict=True):
+            results[index] = value
+    if failed:
+        pulled = ti.xcom_pull(task_ids=INGEST_TASK_ID, key=FAILURE_XCOM_KEY, map_indexes=failed)
+        for index, value in zip(failed, pulled, strict=True):
+            failures[index] = value
+    summary = build_summary(selection=selection, states=states, results=results, failures=failures)
+    report = summary.model_dump(mode="json")
+    ti.xcom_push(key=SUMMARY_KEY, value=report)
+    log.info("Ingestion summary\n%s", render_summary(summary))
+    if summary.unexpected_failures:
+        raise AirflowFailException(summary.failure_message())
+    emit_new_jobs_event(context, summary, phrase_conn_id=selection["settings"]["phrase_conn_id"])
+    return report
+
+
+def emit_new_jobs_event(
+    context: Mapping[str, Any], summary: IngestionSummary, *, phrase_conn_id: str
+) -> str | None:
+    """Add an Asset event for the project's new jobs through the alias (none if nothing new); its URI."""
+    if not summary.new_job_refs():
+        log.info("No new jobs in project %s: no Asset event", summary.project_uid)
+        return None
+    from airflow.sdk import Asset, AssetAlias
+
+    from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
+
+    uri = project_asset_uri(PhraseTmsHook(phrase_conn_id=phrase_conn_id).web_app_url, summary.project_uid)
+    extra = asset_event_extra(summary, run_id=context.get("run_id"))
+    context["outlet_events"][AssetAlias(NEW_JOBS_ASSET_ALIAS)].add(Asset(uri=uri), extra=extra)
+    log.info("Asset event for %s: %d new job(s)", uri, len(extra["job_uids"]))
+    return uri

@@ -1,0 +1,88 @@
+"""``make demo`` on this checkout: its summary, its exit status, and that it cleans up after itself."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.dagtest
+
+REPO = Path(__file__).resolve().parents[2]
+SEED_FILES = [
+    "docs/api/reference.json",
+    "docs/getting started.md",
+    "docs/guides/bad-import.md",
+    "docs/guides/install.md",
+    "docs/guides/überblick.md",
+    "docs/legacy/broken.docx",
+    "docs/legacy/gone.md",
+    "docs/site/index.html",
+]
+
+
+@pytest.fixture(scope="module")
+def demo() -> subprocess.CompletedProcess[str]:
+    # The test session's Airflow settings must not reach the demo (it makes its own throwaway home).
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "PHRASE_INGEST_"))}
+    # "-o <stamp>": use the existing .venv as it is; never reinstall it from the network in a test.
+    return subprocess.run(
+        ["make", "--no-print-directory", "-o", ".venv/.installed", "demo"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1500,
+    )
+
+
+def test_the_demo_succeeds_and_reports_every_file(demo: subprocess.CompletedProcess[str]) -> None:
+    out = demo.stdout
+    assert demo.returncode == 0, out + demo.stderr[-3000:]
+    assert re.search(r"DAG run manual__\S+: success", out)
+    assert "Outcome       5 ingested, 3 expected failure(s), 0 unexpected" in out
+    table = (
+        re.match(r"^  (docs/.+?)\s{2,}(ingested|already ingested|FAILED)", line) for line in out.splitlines()
+    )
+    rows = {match[1]: match.string for match in table if match}
+    assert sorted(rows) == SEED_FILES
+    for path, line in rows.items():
+        calls = int(line.split()[-1])
+        assert calls > 0, f"no API calls attributed to {path}"
+    assert "FAILED (expected)" in rows["docs/legacy/broken.docx"]
+    assert re.search(r"docs/site/index.html\s+ingested\s+de, fr_fr, ja", rows["docs/site/index.html"])
+
+
+def test_the_demo_explains_failures_jobs_calls_and_time(demo: subprocess.CompletedProcess[str]) -> None:
+    out = demo.stdout
+    assert "conversion failed: Unable to convert broken.docx" in out
+    assert "connector could not fetch the file: remote file not found: docs/legacy/gone.md" in out
+    assert "import failed: JobImportFailed" in out
+    for lang in ("de", "fr_fr", "ja"):
+        assert re.search(rf"^  {lang}\s+5\s+jobPart", out, re.MULTILINE), lang
+    total = re.search(r"^API calls\s+(\d+) in total: (\d+) to list the folder", out, re.MULTILINE)
+    assert total and int(total[1]) > int(total[2]) > 0
+    assert re.search(r"^Elapsed\s+[\d.]+ s in total, [\d.]+ s for 'airflow dags test'", out, re.MULTILINE)
+    assert "Run the same DAG against your Phrase TMS account" in out
+    assert "data_center" in out and "auth_type" in out
+
+
+def test_the_demo_keeps_airflow_logs_out_of_the_way_and_cleans_up(
+    demo: subprocess.CompletedProcess[str],
+) -> None:
+    out = demo.stdout
+    assert len(out.splitlines()) < 80, "the demo output should be a short report, not a log"
+    log = Path(re.search(r"^Airflow log\s+(\S+)", out, re.MULTILINE)[1])  # type: ignore[index]
+    assert "airflow dags test" in out and "[info" not in out
+    log_text = log.read_text(encoding="utf-8")
+    assert "$ airflow dags test phrase_connector_ingestion" in log_text
+    assert "demo-password" not in log_text and "demo-password" not in out
+    home = Path(re.search(r"Throwaway Airflow home \(SQLite\)\s+(\S+)", out)[1])  # type: ignore[index]
+    assert not home.exists()
+    pid = int(re.search(r"emulator\s+http://127\.0\.0\.1:\d+/web \(pid (\d+)\)", out)[1])  # type: ignore[index]
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    log.unlink()

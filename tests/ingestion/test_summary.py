@@ -1,0 +1,173 @@
+"""The run's summary: outcomes per file, jobs per language, failures, the Asset event, the text report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from airflow_phrase.ingestion.failures import FailureCategory
+from airflow_phrase.ingestion.summary import (
+    IngestionSummary,
+    asset_event_extra,
+    build_summary,
+    project_asset_uri,
+    render_summary,
+)
+
+FILES = ["docs/a.md", "docs/b.md", "docs/legacy/broken.docx", "docs/c.md"]
+
+
+def selection(paths: list[str] = FILES) -> dict[str, Any]:
+    return {
+        "connector_id": "1001",
+        "settings": {"project_uid": "prjWebsite000000000001", "folder": "docs", "phrase_conn_id": "x"},
+        "window": {
+            "start": "2026-11-28T09:00:00+00:00",
+            "end": "2026-11-28T10:00:00+00:00",
+            "source": "data interval",
+        },
+        "counts": {"listed": 9, "selected": len(paths), "outside_window": 5, "filtered_by_pattern": 0},
+        "files": [{"path": p} for p in paths],
+    }
+
+
+def result(name: str, reused: str | None = None) -> dict[str, Any]:
+    return {
+        "project_uid": "prjWebsite000000000001",
+        "reused": reused,
+        "jobs": [
+            {"uid": f"job-{name}-{lang}", "targetLang": lang, "filename": name} for lang in ("de", "ja")
+        ],
+    }
+
+
+CONVERSION = {"category": "conversion_failed", "message": "Unable to convert broken.docx", "error_type": None}
+
+
+def test_outcomes_jobs_and_expected_failures() -> None:
+    summary = build_summary(
+        selection=selection(),
+        states={0: "success", 1: "success", 2: "failed", 3: "success"},
+        results=[result("a.md"), result("b.md", reused="jobs"), None, result("c.md", reused="download")],
+        failures=[None, None, CONVERSION, None],
+    )
+
+    assert [f.path for f in summary.succeeded] == ["docs/a.md", "docs/b.md", "docs/c.md"]
+    assert [f.path for f in summary.expected_failures] == ["docs/legacy/broken.docx"]
+    assert summary.unexpected_failures == []
+    assert summary.jobs_by_language() == {
+        "de": ["job-a.md-de", "job-b.md-de", "job-c.md-de"],
+        "ja": ["job-a.md-ja", "job-b.md-ja", "job-c.md-ja"],
+    }
+    # b.md was already in Phrase: its jobs are reported but are not new.
+    assert summary.jobs_by_language(new_only=True) == {
+        "de": ["job-a.md-de", "job-c.md-de"],
+        "ja": ["job-a.md-ja", "job-c.md-ja"],
+    }
+    assert summary.window is not None and summary.project_uid == "prjWebsite000000000001"
+
+
+@pytest.mark.parametrize(
+    ("state", "failure", "category"),
+    [
+        ("failed", None, FailureCategory.NOT_RECORDED),
+        (
+            "failed",
+            {"category": "unexpected", "message": "HTTP 401", "error_type": "PhraseApiError"},
+            FailureCategory.UNEXPECTED,
+        ),
+        ("upstream_failed", None, None),
+        (None, None, None),
+    ],
+    ids=["failed-without-record", "failed-unexpectedly", "upstream-failed", "never-ran"],
+)
+def test_anything_but_success_or_an_expected_failure_fails_the_run(
+    state: str | None, failure: dict[str, Any] | None, category: FailureCategory | None
+) -> None:
+    summary = build_summary(
+        selection=selection(["docs/a.md", "docs/b.md"]),
+        states={0: "success", 1: state},
+        results=[result("a.md"), None],
+        failures=[None, failure],
+    )
+
+    assert [f.path for f in summary.unexpected_failures] == ["docs/b.md"]
+    outcome = summary.unexpected_failures[0]
+    assert (outcome.failure.category if outcome.failure else None) is category
+    assert "docs/b.md (map index 1)" in summary.failure_message()
+
+
+def test_a_summary_survives_the_xcom_round_trip() -> None:
+    summary = build_summary(
+        selection=selection(),
+        states={0: "success", 1: "success", 2: "failed", 3: "success"},
+        results=[result("a.md"), result("b.md"), None, result("c.md")],
+        failures=[None, None, CONVERSION, None],
+    )
+
+    assert IngestionSummary.model_validate(summary.model_dump(mode="json")) == summary
+
+
+def test_the_text_report_is_aligned_and_names_every_failure() -> None:
+    summary = build_summary(
+        selection=selection(),
+        states={0: "success", 1: "success", 2: "failed", 3: "failed"},
+        results=[result("a.md"), result("b.md", reused="jobs"), None, None],
+        failures=[None, None, CONVERSION, {"category": "unexpected", "message": "boom", "error_type": "X"}],
+    )
+
+    text = render_summary(summary, api_calls={"docs/a.md": 21, "docs/legacy/broken.docx": 9})
+    lines = text.splitlines()
+
+    header = next(index for index, line in enumerate(lines) if line.split()[:2] == ["file", "result"])
+    table = lines[header + 1 : header + 1 + len(FILES)]
+    column = lines[header].index("result")
+    assert [line[column:].split("  ")[0] for line in table] == [
+        "ingested",
+        "already ingested",
+        "FAILED (expected)",
+        "FAILED",
+    ]
+    assert any(line.startswith("  docs/a.md") and line.endswith("21") for line in table)
+    assert any("already ingested" in line for line in table)
+    assert "FAILED (expected)" in text
+    assert "conversion failed: Unable to convert broken.docx" in text
+    assert "docs/c.md [UNEXPECTED]" in text
+    assert "unexpected error: boom" in text
+    assert "Outcome       2 ingested, 1 expected failure(s), 1 unexpected" in text
+    assert "2026-11-28 09:00 UTC .. 2026-11-28 10:00 UTC (data interval)" in text
+
+
+@pytest.mark.parametrize(
+    ("url", "uri"),
+    [
+        ("https://cloud.memsource.com/web", "phrase://cloud.memsource.com/projects/prj1"),
+        ("https://us.cloud.memsource.com/web", "phrase://us.cloud.memsource.com/projects/prj1"),
+        ("http://127.0.0.1:8123/web", "phrase://127.0.0.1:8123/projects/prj1"),
+        ("https://user@Cloud.Memsource.com/web", "phrase://cloud.memsource.com/projects/prj1"),
+    ],
+)
+def test_the_asset_uri_names_the_phrase_instance_and_the_project(url: str, uri: str) -> None:
+    assert project_asset_uri(url, "prj1") == uri
+
+
+def test_the_asset_event_extra_lists_only_new_jobs() -> None:
+    summary = build_summary(
+        selection=selection(["docs/a.md", "docs/b.md"]),
+        states={0: "success", 1: "success"},
+        results=[result("a.md"), result("b.md", reused="jobs")],
+        failures=[None, None],
+    )
+
+    extra = asset_event_extra(summary, run_id="scheduled__x")
+
+    assert extra == {
+        "project_uid": "prjWebsite000000000001",
+        "job_uids": ["job-a.md-de", "job-a.md-ja"],
+        "jobs": [
+            {"uid": "job-a.md-de", "targetLang": "de", "filename": "a.md"},
+            {"uid": "job-a.md-ja", "targetLang": "ja", "filename": "a.md"},
+        ],
+        "source_run_id": "scheduled__x",
+    }
