@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import math
 import time
 from datetime import datetime, timezone
 from typing import Any
@@ -56,6 +58,31 @@ def parse_created_after(value: str | None) -> datetime | None:
     return _AWARE_DATETIME.validate_python(value) if value is not None else None
 
 
+def not_before_kwarg(value: float | None, poll_interval: float) -> float:
+    """A trigger's ``not_before`` (absolute epoch seconds): ``value``, or one ``poll_interval`` from now.
+
+    Computed once, when the trigger is built (in the worker, at the deferral), and serialized with the
+    trigger: a trigger rebuilt by a restarted triggerer keeps its original time instead of waiting again.
+    """
+    if value is None:
+        return time.time() + poll_interval
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"not_before must be absolute epoch seconds (a finite number), got {value!r}")
+    return float(value)
+
+
+def first_event_time(not_before: float, deadline: float | None) -> float:
+    """The earliest epoch time a trigger may fire: ``not_before``, or the deadline when that comes first."""
+    return not_before if deadline is None else min(not_before, deadline)
+
+
+async def sleep_until(epoch: float) -> None:
+    """Sleep until the absolute epoch time ``epoch`` (at once when it has passed)."""
+    delay = epoch - time.time()
+    if delay > 0:
+        await asyncio.sleep(delay)
+
+
 def seconds_left(deadline: float | None) -> float | None:
     """Seconds until the absolute epoch ``deadline`` (never negative), or ``None`` without one."""
     if deadline is None:
@@ -63,10 +90,13 @@ def seconds_left(deadline: float | None) -> float | None:
     return max(0.0, deadline - time.time())
 
 
+def epoch_text(epoch: float) -> str:
+    """Absolute epoch seconds as ISO 8601 in UTC, for log lines and messages."""
+    return datetime.fromtimestamp(epoch, tz=timezone.utc).isoformat(timespec="seconds")
+
+
 def deadline_text(deadline: float | None) -> str:
-    if deadline is None:
-        return "no deadline"
-    return datetime.fromtimestamp(deadline, tz=timezone.utc).isoformat(timespec="seconds")
+    return "no deadline" if deadline is None else epoch_text(deadline)
 
 
 def is_transient(error: BaseException) -> bool:

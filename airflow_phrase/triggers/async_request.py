@@ -10,6 +10,19 @@ Only GETs, so a triggerer restart repeats no side effect. Yields exactly one
 * ``error``: ``asyncResponse.errorCode`` is set (``message`` = ``"errorCode: errorDesc"``), or the API
   failed for good (a non-retryable error, e.g. 404 or bad credentials);
 * ``timeout``: the absolute ``deadline`` passed first.
+
+Not before
+----------
+The trigger neither polls nor fires before ``not_before`` (absolute epoch seconds; by default one
+``poll_interval`` after the trigger was built, i.e. after the deferral), unless the deadline comes first:
+then the ``timeout`` event is emitted at the deadline, without a poll. Why: a trigger that fires within a
+second or two of the deferral can have the resumed try queued before Airflow's scheduler has processed
+the deferral; the scheduler then logs a "state mismatch" and puts the task ``up_for_retry``
+(apache/airflow#67287: Airflow 3.3.2 guards a ``scheduled`` task against this, not a ``queued`` one;
+related: apache/airflow#72716, apache/airflow#72767). Polling at once is redundant anyway: the operators
+look at the request right before deferring, so a request that had already finished never defers.
+``not_before`` is serialized with the trigger, so a triggerer restart does not delay it again: a rebuilt
+trigger whose ``not_before`` has passed polls at once.
 """
 
 from __future__ import annotations
@@ -24,10 +37,13 @@ from airflow_phrase.models import AsyncRequest
 from airflow_phrase.triggers._common import (
     deadline_text,
     describe,
+    epoch_text,
     is_transient,
+    not_before_kwarg,
     retry_policy_kwarg,
     retry_policy_of,
     seconds_left,
+    sleep_until,
 )
 from airflow_phrase.triggers.events import AsyncRequestEvent
 
@@ -44,6 +60,9 @@ class PhraseAsyncRequestTrigger(BaseTrigger):
     :param deadline: absolute epoch seconds; when it passes the trigger yields a ``timeout`` event.
     :param retry_policy: :class:`~airflow_phrase.hooks.retry.RetryPolicy` fields as a plain dict
         (``None``: the connection's settings).
+    :param not_before: absolute epoch seconds before which the trigger neither polls nor fires (except
+        the ``timeout`` at an earlier deadline); ``None``: one ``poll_interval`` from when the trigger is
+        built. Serialized, so a rebuilt trigger keeps it (see the module docstring for why).
     """
 
     def __init__(
@@ -53,6 +72,7 @@ class PhraseAsyncRequestTrigger(BaseTrigger):
         poll_interval: float = 10.0,
         deadline: float | None = None,
         retry_policy: dict[str, Any] | None = None,
+        not_before: float | None = None,
     ) -> None:
         super().__init__()
         if poll_interval <= 0:
@@ -62,6 +82,7 @@ class PhraseAsyncRequestTrigger(BaseTrigger):
         self.poll_interval = float(poll_interval)
         self.deadline = float(deadline) if deadline is not None else None
         self.retry_policy = retry_policy_kwarg(retry_policy)
+        self.not_before = not_before_kwarg(not_before, self.poll_interval)
         self._hook: PhraseTmsHook | None = None
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
@@ -73,6 +94,7 @@ class PhraseAsyncRequestTrigger(BaseTrigger):
                 "poll_interval": self.poll_interval,
                 "deadline": self.deadline,
                 "retry_policy": self.retry_policy,
+                "not_before": self.not_before,
             },
         )
 
@@ -91,11 +113,16 @@ class PhraseAsyncRequestTrigger(BaseTrigger):
 
     async def _wait(self, hook: PhraseTmsHook) -> AsyncRequestEvent:
         self.log.info(
-            "Waiting for Phrase async request %s (poll every %g s, deadline %s)",
+            "Waiting for Phrase async request %s (first poll not before %s, then every %g s, deadline %s)",
             self.async_request_id,
+            epoch_text(self.not_before),
             self.poll_interval,
             deadline_text(self.deadline),
         )
+        if self.deadline is not None and self.deadline <= self.not_before:
+            await sleep_until(self.deadline)  # no poll is allowed before not_before: time out unpolled
+            return self._timeout_event(None)
+        await sleep_until(self.not_before)
         last: AsyncRequest | None = None
         while True:
             try:

@@ -25,25 +25,30 @@ A :class:`ConnectorTaskPoller` exists per ``(event loop, connection id, project 
 * the **connection id**, because it decides the account, the credentials and the retry settings;
 * the **project uid**, because Phrase lists connector tasks per project.
 
-The poll interval, the ``created_after`` bound and the task ids are per trigger and are *not* part of
-the key: the poller polls at the shortest interval among its waiters, lists from the earliest
-``created_after`` among them, and looks for all their task ids in the same pages.
+The poll interval, the ``created_after`` bound, the ``not_before`` time and the task ids are per
+trigger and are *not* part of the key: the poller polls at the shortest interval among its waiters,
+lists from the earliest ``created_after`` among them, and looks for the task ids of all its *due*
+waiters (see "Not before" below) in the same pages.
 
 Lifecycle
 ---------
 1. A trigger calls :func:`register`: it adds a :class:`Waiter` (task id, ``created_after``, interval,
-   and an ``asyncio.Queue`` of observations) to the poller of its key, creating and starting the poller
-   if there is none.
+   ``not_before`` and an ``asyncio.Queue`` of observations) to the poller of its key, creating and
+   starting the poller if there is none.
 2. The poller (one asyncio task, started in an empty ``contextvars`` context so its own log lines do
-   not land in the log of whichever task happened to start it) polls at once, then once per interval:
-   it fetches pages (``pageSize`` 1000, ``taskType=DOWNLOAD``, ``dateCreatedFrom`` = earliest
+   not land in the log of whichever task happened to start it) polls first at the earliest
+   ``not_before`` among its waiters, then once per interval (and never while no waiter is due: it
+   sleeps until the earliest ``not_before`` instead, waking up early when a waiter joins). A poll
+   fetches pages (``pageSize`` 1000, ``taskType=DOWNLOAD``, ``dateCreatedFrom`` = earliest
    ``created_after`` minus a clock-skew margin) until every waited id has been seen or the pages run
-   out, and puts one observation into the queue of each waiter it looked for (a waiter that joined
-   during the poll is served by the next one): :class:`TaskFinished` (terminal state; the
-   waiter is then dropped), :class:`TaskPending` (still ``NEW``), :class:`TaskNotVisible` (not listed),
+   out, and puts one observation into the queue of each waiter it looked for, i.e. each waiter whose
+   ``not_before`` had passed when the poll started (a waiter that joined during the poll, or was not
+   due yet, is served by a later one): :class:`TaskFinished` (terminal state; the waiter is then
+   dropped), :class:`TaskPending` (still ``NEW``), :class:`TaskNotVisible` (not listed),
    :class:`PollDelayed` (a transient failure outlasted the hook's retries; the poller tries again next
    interval) or :class:`PollFailed` (a non-retryable API or configuration error: delivered to *every*
-   waiter, which all end with an error event, and the poller stops).
+   waiter, due or not, which all end with an error event, and the poller stops; the trigger holds
+   that event until its own ``not_before``).
 3. Each trigger consumes its own queue and enforces its own deadline; it alone decides what to yield
    and logs in its own task's log.
 4. The trigger calls :func:`unregister` when it ends for any reason (event yielded, cancelled because
@@ -56,12 +61,28 @@ Retries: every HTTP request goes through the hook, which retries 429 (honouring 
 5xx and connection errors with backoff, and logs in again when a login token expired. The retry
 policy of the poller is the one of the trigger that started it (``None``: the connection's settings).
 
+Not before
+----------
+Every waiter carries ``not_before`` (absolute epoch seconds; the trigger's kwarg, by default one poll
+interval after the trigger was built) and is not served by any poll that started earlier. The reason
+is a race in Airflow's scheduler: when a trigger fires within a second or so of the deferral, the
+resumed try can be queued before the scheduler has processed the deferral; the scheduler then logs a
+"state mismatch" and puts the task ``up_for_retry`` (apache/airflow#67287; the guard of Airflow 3.3.2
+covers a ``scheduled`` task but not a ``queued`` one; related: apache/airflow#72716,
+apache/airflow#72767). An immediate poll is redundant anyway: the operators and the sensor look at the
+task once right before deferring, so a task that had already finished never defers. A waiter joining
+a poller that is already polling for others simply ignores (is not given) the results of polls that
+started before its ``not_before``; a new poller schedules its first poll for the earliest
+``not_before`` among its waiters. So coalescing is kept: still about one call per interval.
+
 Triggerer restart
 -----------------
 Nothing is persisted here: all state lives in the triggerer's memory. After a restart (or when triggers
 move to another triggerer) each trigger is rebuilt from its serialized kwargs, registers again and a
 new poller forms; since the triggers only ever *read* (GET), a restart repeats no side effect. A task
-that finished while no triggerer ran is found by the first poll.
+that finished while no triggerer ran is found by the first poll. ``not_before`` is part of the
+serialized kwargs, so a rebuilt trigger keeps its original one: once it has passed, the new poller
+polls at once instead of delaying again after every restart.
 
 The 24 h window
 ---------------
@@ -75,9 +96,11 @@ and for a waiter without one, now minus 24 h (Phrase's own default), minus :data
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import os
+import time
 import weakref
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -145,11 +168,16 @@ Observation = Union[TaskFinished, TaskPending, TaskNotVisible, PollDelayed, Poll
 
 @dataclass(eq=False)
 class Waiter:
-    """One trigger's registration with a poller. Compared by identity."""
+    """One trigger's registration with a poller. Compared by identity.
+
+    ``not_before`` (absolute epoch seconds): polls that start earlier neither look for this waiter's task
+    nor report to it (see "Not before" in the module docstring). ``0.0``: due at once.
+    """
 
     task_id: str
     created_after: datetime | None
     poll_interval: float
+    not_before: float = 0.0
     queue: asyncio.Queue[Observation] = field(default_factory=asyncio.Queue, repr=False)
 
     async def next_observation(self) -> Observation:
@@ -185,8 +213,12 @@ class ConnectorTaskPoller:
         self.calls = 0
         #: Completed polls (all pages of one round).
         self.polls = 0
+        #: While the poller waits: when it plans to poll next (epoch seconds); ``None`` otherwise.
+        self.next_poll_at: float | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopped = False
+        #: Set when a waiter joins, so a poller sleeping until a later ``not_before`` reschedules.
+        self._wake = asyncio.Event()
 
     @property
     def conn_id(self) -> str:
@@ -203,6 +235,11 @@ class ConnectorTaskPoller:
         )
 
     # -- lifecycle (all synchronous: called from the loop's thread without awaiting in between)
+
+    def add(self, waiter: Waiter) -> None:
+        """Add a waiter; the poller reconsiders when to poll next."""
+        self.waiters.add(waiter)
+        self._wake.set()
 
     def start(self) -> None:
         # An empty context: the poller outlives the trigger that happens to start it, and must not
@@ -231,6 +268,17 @@ class ConnectorTaskPoller:
     def interval(self) -> float:
         return min((waiter.poll_interval for waiter in self.waiters), default=0.0)
 
+    def earliest_not_before(self) -> float:
+        """The earliest ``not_before`` among the waiters (epoch seconds; ``0.0`` without waiters)."""
+        return min((waiter.not_before for waiter in self.waiters), default=0.0)
+
+    def seconds_to_next_poll(self, *, wall_now: float, loop_now: float, last_started: float | None) -> float:
+        """How long to wait before the next poll: one interval after the last poll started (``loop_now``
+        and ``last_started`` are event-loop times), and not before the earliest ``not_before``
+        (``wall_now`` is epoch seconds)."""
+        by_interval = 0.0 if last_started is None else last_started + self.interval() - loop_now
+        return max(0.0, by_interval, self.earliest_not_before() - wall_now)
+
     def date_created_from(self, now: datetime) -> datetime | None:
         """The earliest ``created_after`` among the waiters (Phrase's 24 h default for those without)."""
         if not self.waiters:
@@ -244,15 +292,22 @@ class ConnectorTaskPoller:
         from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
 
         loop = asyncio.get_running_loop()
+        last_started: float | None = None
         try:
             await _ensure_greenback_portal()
             async with PhraseTmsHook(self.conn_id, retry_policy=self.retry_policy) as hook:
                 while self.waiters and not self._stopped:
-                    started = loop.time()
-                    await self._poll_once(hook)
-                    if not self.waiters or self._stopped:
-                        break
-                    await asyncio.sleep(max(0.0, started + self.interval() - loop.time()))
+                    wall_now = time.time()
+                    delay = self.seconds_to_next_poll(
+                        wall_now=wall_now, loop_now=loop.time(), last_started=last_started
+                    )
+                    if delay > 0:
+                        self.next_poll_at = wall_now + delay
+                        await self._sleep_unless_woken(delay)
+                        self.next_poll_at = None
+                        continue  # the waiters may have changed: reschedule
+                    last_started = loop.time()
+                    await self._poll_once(hook, started=wall_now)
         except asyncio.CancelledError:
             raise
         except Exception as error:  # a bug must not leave waiters waiting until their deadline
@@ -261,8 +316,18 @@ class ConnectorTaskPoller:
         finally:
             self.stop()
 
-    async def _poll_once(self, hook: PhraseTmsHook) -> None:
-        looked_for = set(self.waiters)
+    async def _sleep_unless_woken(self, delay: float) -> None:
+        """Sleep ``delay`` seconds, or until a waiter joins. No ``await`` before the ``clear()``: a
+        waiter joining after the caller computed ``delay`` is never missed."""
+        self._wake.clear()
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=delay)
+
+    async def _poll_once(self, hook: PhraseTmsHook, *, started: float) -> None:
+        """One poll for the waiters due at ``started`` (epoch seconds)."""
+        looked_for = {waiter for waiter in self.waiters if waiter.not_before <= started}
+        if not looked_for:
+            return
         wanted = {waiter.task_id for waiter in looked_for}
         date_from = self.date_created_from(datetime.now(timezone.utc))
         seen: dict[str, ConnectorTaskState] = {}
@@ -297,7 +362,7 @@ class ConnectorTaskPoller:
                     self.project_uid,
                     error,
                 )
-                self._broadcast(PollDelayed(describe(error)))
+                self._broadcast(PollDelayed(describe(error)), looked_for)
                 return
             log.error("Polling connector tasks of project %s failed for good: %s", self.project_uid, error)
             self._fail_all(describe(error))
@@ -320,11 +385,13 @@ class ConnectorTaskPoller:
         if not self.waiters:
             self.stop()
 
-    def _broadcast(self, observation: Observation) -> None:
-        for waiter in self.waiters:
+    def _broadcast(self, observation: Observation, waiters: set[Waiter] | None = None) -> None:
+        """Give ``observation`` to ``waiters`` (those still registered), by default to all waiters."""
+        for waiter in self.waiters if waiters is None else waiters & self.waiters:
             waiter.queue.put_nowait(observation)
 
     def _fail_all(self, message: str) -> None:
+        # To every waiter, due or not: the poller stops, so no later poll would serve the others.
         self._broadcast(PollFailed(message))
         self.waiters.clear()
         self.stop()
@@ -379,19 +446,28 @@ def register(
     *,
     created_after: datetime | None,
     poll_interval: float,
+    not_before: float | None = None,
     retry_policy: RetryPolicy | None = None,
 ) -> tuple[ConnectorTaskPoller, Waiter]:
-    """Add a waiter to the poller of ``(running loop, conn_id, project_uid)``, starting one if needed."""
+    """Add a waiter to the poller of ``(running loop, conn_id, project_uid)``, starting one if needed.
+
+    ``not_before``: absolute epoch seconds before which no poll serves this waiter (``None``: due at once).
+    """
     pollers = _pollers_of_running_loop()
     key = (conn_id, project_uid)
     poller = pollers.get(key)
-    waiter = Waiter(task_id=str(task_id), created_after=created_after, poll_interval=poll_interval)
+    waiter = Waiter(
+        task_id=str(task_id),
+        created_after=created_after,
+        poll_interval=poll_interval,
+        not_before=not_before if not_before is not None else 0.0,
+    )
     if poller is None or poller.stopped:
         poller = pollers[key] = ConnectorTaskPoller(key, retry_policy=retry_policy, registry=pollers)
-        poller.waiters.add(waiter)
+        poller.add(waiter)
         poller.start()
     else:
-        poller.waiters.add(waiter)
+        poller.add(waiter)
     return poller, waiter
 
 

@@ -13,6 +13,20 @@ waiting tasks of one project cost one listing per interval. It yields exactly on
 
 Transient API trouble (429 storms, 5xx, dropped connections, an expired login token) is absorbed by the
 hook's retries and, beyond them, by simply polling again next interval until the deadline.
+
+Not before
+----------
+The trigger neither polls nor fires before ``not_before`` (absolute epoch seconds; by default one
+``poll_interval`` after the trigger was built, i.e. after the deferral), unless the deadline comes first:
+then the ``timeout`` event is emitted at the deadline. Why: a trigger that fires within a second or two of
+the deferral can have the resumed try queued before Airflow's scheduler has processed the deferral; the
+scheduler then logs a "state mismatch" and puts the task ``up_for_retry`` (apache/airflow#67287: Airflow
+3.3.2 guards a ``scheduled`` task against this, not a ``queued`` one; related: apache/airflow#72716,
+apache/airflow#72767). Polling at once is redundant anyway: the operators and the sensor look at the task
+right before deferring, so a task that had already finished never defers. An error known early (a
+poll made for other waiters of the shared poller failed for good, e.g. 404 or bad credentials) is held
+until ``not_before`` as well. ``not_before`` is serialized with the trigger, so a triggerer restart does not
+delay it again: a rebuilt trigger whose ``not_before`` has passed polls at once.
 """
 
 from __future__ import annotations
@@ -27,10 +41,14 @@ from airflow_phrase.models import ConnectorTaskState
 from airflow_phrase.triggers._common import (
     created_after_kwarg,
     deadline_text,
+    epoch_text,
+    first_event_time,
+    not_before_kwarg,
     parse_created_after,
     retry_policy_kwarg,
     retry_policy_of,
     seconds_left,
+    sleep_until,
 )
 from airflow_phrase.triggers.coalescing import (
     ConnectorTaskPoller,
@@ -58,6 +76,9 @@ class PhraseConnectorTaskTrigger(BaseTrigger):
         only the last 24 h). Pass the download's ``dateCreated`` or a bound before it.
     :param retry_policy: :class:`~airflow_phrase.hooks.retry.RetryPolicy` fields as a plain dict
         (``None``: the connection's settings).
+    :param not_before: absolute epoch seconds before which the trigger neither polls nor fires (except
+        the ``timeout`` at an earlier deadline); ``None``: one ``poll_interval`` from when the trigger is
+        built. Serialized, so a rebuilt trigger keeps it (see the module docstring for why).
     """
 
     def __init__(
@@ -69,6 +90,7 @@ class PhraseConnectorTaskTrigger(BaseTrigger):
         deadline: float | None = None,
         created_after: str | None = None,
         retry_policy: dict[str, Any] | None = None,
+        not_before: float | None = None,
     ) -> None:
         super().__init__()
         if poll_interval <= 0:
@@ -80,6 +102,7 @@ class PhraseConnectorTaskTrigger(BaseTrigger):
         self.deadline = float(deadline) if deadline is not None else None
         self.created_after = created_after_kwarg(created_after)
         self.retry_policy = retry_policy_kwarg(retry_policy)
+        self.not_before = not_before_kwarg(not_before, self.poll_interval)
         self._registration: tuple[ConnectorTaskPoller, Waiter] | None = None
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
@@ -93,6 +116,7 @@ class PhraseConnectorTaskTrigger(BaseTrigger):
                 "deadline": self.deadline,
                 "created_after": self.created_after,
                 "retry_policy": self.retry_policy,
+                "not_before": self.not_before,
             },
         )
 
@@ -106,6 +130,9 @@ class PhraseConnectorTaskTrigger(BaseTrigger):
             event = self._event("error", message=f"Waiting for the connector task failed: {error}")
         finally:
             self._detach()
+        # An error may be known before not_before (a shared poll made for other waiters failed for
+        # good): hold it until then, see the module docstring.
+        await sleep_until(first_event_time(self.not_before, self.deadline))
         yield TriggerEvent(event.to_payload())
 
     async def _wait(self) -> ConnectorTaskEvent:
@@ -115,13 +142,15 @@ class PhraseConnectorTaskTrigger(BaseTrigger):
             self.download_task_id,
             created_after=parse_created_after(self.created_after),
             poll_interval=self.poll_interval,
+            not_before=self.not_before,
             retry_policy=retry_policy_of(self.retry_policy),
         )
         self.log.info(
-            "Waiting for Phrase connector download task %s of project %s (poll every %g s, %s; "
-            "%d task(s) of this project share the poll)",
+            "Waiting for Phrase connector download task %s of project %s (first poll not before %s, "
+            "then every %g s; %s; %d task(s) of this project share the poll)",
             self.download_task_id,
             self.project_uid,
+            epoch_text(self.not_before),
             self.poll_interval,
             f"deadline {deadline_text(self.deadline)}",
             len(poller.waiters),

@@ -59,6 +59,12 @@ def task_calls(emulator: Any, since: int = 0) -> list[Any]:
     return [e for e in emulator.admin.journal(since=since) if e.method == "GET" and e.path == TASKS_PATH]
 
 
+def started_at(entry: Any) -> float:
+    """When the emulator began handling a journal entry, in epoch seconds (it records the end and the
+    duration; the emulator runs on this machine's clock)."""
+    return float(entry.time.timestamp() - entry.duration_ms / 1000)
+
+
 def last_seq(emulator: Any) -> int:
     entries = emulator.admin.journal()
     return entries[-1].seq if entries else 0

@@ -21,10 +21,15 @@ from tests.triggers.support import (
     all_events,
     last_seq,
     start_download,
+    started_at,
     wait_until,
 )
 
 ASYNC_PATH_PREFIX = "/api2/v1/async/"
+CLASSPATH = "airflow_phrase.triggers.async_request.PhraseAsyncRequestTrigger"
+#: Allowance for clock reads and scheduling when comparing journal times with ``not_before``: an immediate
+#: poll, the failure these bounds catch, would come a whole (longer) poll interval earlier.
+MARGIN = 0.5
 
 
 def create_job(conn_id: str, path: str) -> str:
@@ -45,6 +50,10 @@ def create_job(conn_id: str, path: str) -> str:
         hook.close()
     assert jobs.async_request is not None
     return jobs.async_request.id
+
+
+def async_calls(emulator: Any, since: int) -> list[Any]:
+    return [e for e in emulator.admin.journal(since=since) if e.path.startswith(ASYNC_PATH_PREFIX)]
 
 
 def make_trigger(conn_id: str, request_id: str, **kwargs: Any) -> PhraseAsyncRequestTrigger:
@@ -116,19 +125,97 @@ async def test_unknown_request_yields_error(phrase_emulator: Any, phrase_connect
 
 def test_serialize_round_trips_and_carries_no_secret(phrase_connection: str):
     trigger = PhraseAsyncRequestTrigger(
-        phrase_connection, "5200001", poll_interval=3, deadline=1_900_000_000.0
+        phrase_connection, "5200001", poll_interval=3, deadline=1_900_000_000.0, not_before=1_899_999_990
     )
 
     classpath, kwargs = trigger.serialize()
 
-    assert classpath == "airflow_phrase.triggers.async_request.PhraseAsyncRequestTrigger"
+    assert classpath == CLASSPATH
     assert kwargs == {
         "phrase_conn_id": phrase_connection,
         "async_request_id": "5200001",
         "poll_interval": 3.0,
         "deadline": 1_900_000_000.0,
         "retry_policy": None,
+        "not_before": 1_899_999_990.0,
     }
     rebuilt = import_string(classpath)(**deserialize(serialize(kwargs)))
     assert rebuilt.serialize() == (classpath, kwargs)
     assert not any(secret in json.dumps(kwargs) + repr(trigger) for secret in SECRETS)
+
+
+def test_not_before_defaults_to_one_interval_after_the_trigger_is_built():
+    before = time.time()
+    trigger = PhraseAsyncRequestTrigger("c", "5200001", poll_interval=4)
+    after = time.time()
+
+    assert before + 4 <= trigger.not_before <= after + 4
+    assert trigger.serialize()[1]["not_before"] == trigger.not_before
+
+
+async def test_no_poll_before_one_interval_after_the_trigger_was_built(
+    phrase_emulator: Any, phrase_connection: str
+):
+    phrase_emulator.admin.configure(import_delay=0)
+    request_id = create_job(phrase_connection, OK_FILE)  # already imported: a poll at once would fire
+    since = last_seq(phrase_emulator)
+    built = time.time()
+    trigger = make_trigger(phrase_connection, request_id, poll_interval=1.5)
+
+    (payload,) = await all_events(trigger)
+    fired = time.time()
+
+    assert parse_event(AsyncRequestEvent, payload).status == "success"
+    assert built + 1.5 <= trigger.not_before <= fired
+    polled = async_calls(phrase_emulator, since)
+    assert polled
+    assert min(started_at(call) for call in polled) >= built + 1.5 - MARGIN
+
+
+async def test_a_rebuilt_trigger_whose_not_before_passed_polls_at_once(
+    phrase_emulator: Any, phrase_connection: str
+):
+    phrase_emulator.admin.configure(import_delay=0)
+    request_id = create_job(phrase_connection, OK_FILE)
+    original = make_trigger(
+        phrase_connection,
+        request_id,
+        poll_interval=60,
+        not_before=time.time() - 120,
+        deadline=time.time() + 15,
+    )
+    classpath, kwargs = original.serialize()
+    rebuilt = import_string(classpath)(**deserialize(serialize(kwargs)))
+
+    (payload,) = await all_events(rebuilt)
+
+    assert rebuilt.not_before == original.not_before
+    # Had the rebuild started a fresh delay, its first poll would be 60 s away, after the deadline.
+    assert parse_event(AsyncRequestEvent, payload).status == "success"
+
+
+async def test_a_deadline_before_not_before_times_out_at_the_deadline_without_polling(
+    phrase_emulator: Any, phrase_connection: str
+):
+    phrase_emulator.admin.configure(import_delay=0)
+    request_id = create_job(phrase_connection, OK_FILE)  # imported: any poll would end in success
+    since = last_seq(phrase_emulator)
+    deadline = time.time() + 0.5
+    trigger = make_trigger(phrase_connection, request_id, poll_interval=60, deadline=deadline)
+
+    (payload,) = await all_events(trigger)
+    fired = time.time()
+
+    event = parse_event(AsyncRequestEvent, payload)
+    assert event.status == "timeout" and event.async_request is None
+    assert deadline <= fired < trigger.not_before
+    assert async_calls(phrase_emulator, since) == []
+
+
+async def test_a_bad_connection_is_reported_no_earlier_than_not_before(phrase_emulator: Any):
+    not_before = time.time() + 0.8
+
+    (payload,) = await all_events(make_trigger("phrase_no_such_connection", "5200001", not_before=not_before))
+
+    assert parse_event(AsyncRequestEvent, payload).status == "error"
+    assert time.time() >= not_before

@@ -1,6 +1,7 @@
 """Coalesced polling: many triggers of one project in one event loop share one connectorAsyncTasks poll.
 
-Counts come from the emulator's journal (what really reached the server); no timing is asserted.
+Counts come from the emulator's journal (what really reached the server). The only timing asserted is
+"nothing before ``not_before``", with generous margins.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from airflow_phrase.triggers.coalescing import (
     CLOCK_SKEW_MARGIN,
     PAGE_SIZE,
     TaskFinished,
+    TaskNotVisible,
     active_pollers,
     register,
     unregister,
@@ -34,10 +36,15 @@ from tests.triggers.support import (
     async_wait_until,
     last_seq,
     start_downloads,
+    started_at,
     task_calls,
 )
 
 INTERVAL = 0.2
+#: Allowance for clock reads and scheduling when comparing times with ``not_before``.
+MARGIN = 0.3
+#: A task id the emulator never lists: its waiter keeps the poller polling.
+NEVER_LISTED = "999999999"
 
 
 def trigger_for(
@@ -251,3 +258,152 @@ async def test_a_waiter_joining_during_a_poll_is_served_by_the_next_poll(
     assert isinstance(early_seen, TaskFinished) and isinstance(late_seen, TaskFinished)
     assert late_seen.state.id == second.id
     assert poller.polls == 2
+
+
+# ---------------------------------------------------------------------------------------- not before
+
+
+async def test_a_joining_waiter_ignores_polls_started_before_its_not_before(
+    phrase_emulator: Any, phrase_connection: str
+):
+    phrase_emulator.admin.configure(task_delay=0)
+    (finished,) = start_downloads(phrase_connection, OK_FILE, 1)
+    poller, busy = register(
+        phrase_connection, WEBSITE, NEVER_LISTED, created_after=None, poll_interval=INTERVAL
+    )
+    try:
+        await async_wait_until(lambda: poller.polls >= 1)
+        since = last_seq(phrase_emulator)
+        not_before = time.time() + 1.2
+        same_poller, late = register(
+            phrase_connection,
+            WEBSITE,
+            finished.id,
+            created_after=None,
+            poll_interval=INTERVAL,
+            not_before=not_before,
+        )
+        seen = await asyncio.wait_for(late.next_observation(), timeout=10)
+        seen_at = time.time()
+        busy_seen = [busy.queue.get_nowait() for _ in range(busy.queue.qsize())]
+    finally:
+        unregister(poller, busy)
+        unregister(poller, late)
+
+    assert same_poller is poller
+    # The task was finished all along: only not_before kept the earlier polls from reporting it.
+    assert isinstance(seen, TaskFinished) and seen.state.id == finished.id
+    assert seen_at >= not_before
+    early = [call for call in task_calls(phrase_emulator, since) if started_at(call) < not_before - MARGIN]
+    assert len(early) >= 2, "the shared poller should have gone on polling for the other waiter"
+    assert busy_seen and all(isinstance(o, TaskNotVisible) for o in busy_seen)
+
+
+async def test_a_new_poller_first_polls_at_the_earliest_not_before_and_never_for_nobody(
+    phrase_emulator: Any, phrase_connection: str
+):
+    phrase_emulator.admin.configure(task_delay=0)
+    first, second = start_downloads(phrase_connection, OK_FILE, 2)
+    since = last_seq(phrase_emulator)
+    now = time.time()
+    early_at, late_at = now + 0.8, now + 1.6
+    poller, late = register(
+        phrase_connection, WEBSITE, second.id, created_after=None, poll_interval=INTERVAL, not_before=late_at
+    )
+    _, early = register(
+        phrase_connection, WEBSITE, first.id, created_after=None, poll_interval=INTERVAL, not_before=early_at
+    )
+    try:
+        early_seen = await asyncio.wait_for(early.next_observation(), timeout=10)
+        late_seen = await asyncio.wait_for(late.next_observation(), timeout=10)
+    finally:
+        unregister(poller, early)
+        unregister(poller, late)
+
+    assert isinstance(early_seen, TaskFinished) and isinstance(late_seen, TaskFinished)
+    calls = task_calls(phrase_emulator, since)
+    # One poll for each waiter when it became due; none in between, when no waiter was due.
+    assert len(calls) == poller.polls == 2
+    assert started_at(calls[0]) >= early_at - MARGIN
+    assert started_at(calls[1]) >= late_at - MARGIN
+
+
+async def test_a_waiter_already_due_wakes_a_poller_waiting_for_a_later_not_before(
+    phrase_emulator: Any, phrase_connection: str
+):
+    # E.g. a trigger rebuilt after a triggerer restart joins a poller whose waiters are not due yet.
+    phrase_emulator.admin.configure(task_delay=0)
+    (finished,) = start_downloads(phrase_connection, OK_FILE, 1)
+    poller, pending = register(
+        phrase_connection,
+        WEBSITE,
+        NEVER_LISTED,
+        created_after=None,
+        poll_interval=INTERVAL,
+        not_before=time.time() + 60,
+    )
+    try:
+        await async_wait_until(lambda: (poller.next_poll_at or 0) > time.time() + 30)  # asleep
+        _, due = register(
+            phrase_connection,
+            WEBSITE,
+            finished.id,
+            created_after=None,
+            poll_interval=INTERVAL,
+            not_before=time.time() - 120,
+        )
+        seen = await asyncio.wait_for(due.next_observation(), timeout=10)
+    finally:
+        unregister(poller, pending)
+        unregister(poller, due)
+
+    assert isinstance(seen, TaskFinished)
+    assert pending.queue.empty()  # not due: the poll made for the other waiter did not report to it
+
+
+async def test_triggers_with_staggered_not_before_still_share_one_poll_per_interval(
+    phrase_emulator: Any, phrase_connection: str
+):
+    phrase_emulator.admin.configure(task_delay=2.0)
+    downloads = start_downloads(phrase_connection, OK_FILE, 40)
+    since = last_seq(phrase_emulator)
+    now = time.time()
+    triggers = [
+        trigger_for(phrase_connection, d.id, not_before=now + INTERVAL * (1 + i % 8))
+        for i, d in enumerate(downloads)
+    ]
+    started = time.monotonic()
+
+    events = await run_all(triggers)
+
+    elapsed = time.monotonic() - started
+    assert [e.status for e in events] == ["success"] * len(triggers)
+    calls = task_calls(phrase_emulator, since)
+    assert 1 <= len(calls) <= 2 * (elapsed / INTERVAL + 1), (len(calls), elapsed)
+    assert len(calls) < len(triggers)
+
+
+async def test_a_shared_poll_failing_for_good_is_reported_to_a_waiter_not_before_its_not_before(
+    phrase_emulator: Any, phrase_connection: str
+):
+    (download,) = start_downloads(phrase_connection, OK_FILE, 1)
+    since = last_seq(phrase_emulator)
+    unknown_project = "prjDoesNotExist0000001"
+    now = time.time()
+    due = trigger_for(phrase_connection, download.id, unknown_project, not_before=now - 60)
+    later = trigger_for(phrase_connection, download.id, unknown_project, not_before=now + 1.0)
+    reported_at: dict[int, float] = {}
+
+    async def run_and_note(index: int, trigger: PhraseConnectorTaskTrigger) -> ConnectorTaskEvent:
+        (payload,) = await all_events(trigger)
+        reported_at[index] = time.time()
+        return parse_event(ConnectorTaskEvent, payload)
+
+    events = await asyncio.gather(run_and_note(0, due), run_and_note(1, later))
+
+    assert [e.status for e in events] == ["error", "error"]
+    assert all("404" in e.message for e in events)
+    # One shared poll, made for the due waiter, failed for good; the other waiter learnt of it at once
+    # but reports it only at its own not_before.
+    assert len(task_calls(phrase_emulator, since)) == 1
+    assert reported_at[0] < later.not_before <= reported_at[1]

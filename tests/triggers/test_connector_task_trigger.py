@@ -29,10 +29,14 @@ from tests.triggers.support import (
     cached_login_tokens,
     last_seq,
     start_download,
+    started_at,
     task_calls,
 )
 
 CLASSPATH = "airflow_phrase.triggers.connector_task.PhraseConnectorTaskTrigger"
+#: Allowance for clock reads and scheduling when comparing journal times with ``not_before``: an immediate
+#: poll, the failure these bounds catch, would come a whole (longer) poll interval earlier.
+MARGIN = 0.5
 
 
 def make_trigger(conn_id: str, task_id: str, **kwargs: Any) -> PhraseConnectorTaskTrigger:
@@ -215,6 +219,7 @@ def test_serialize_round_trips_and_carries_no_secret(phrase_connection: str):
         deadline=1_900_000_000.25,
         created_after="2026-11-28T10:00:00+0000",
         retry_policy=FAST_RETRY,
+        not_before=1_899_999_000.5,
     )
 
     classpath, kwargs = trigger.serialize()
@@ -234,12 +239,26 @@ def test_serialize_round_trips_and_carries_no_secret(phrase_connection: str):
             "max_wait": 0.2,
             "jitter": 0.0,
         },
+        "not_before": 1_899_999_000.5,
     }
     # The task runner ships kwargs with airflow.sdk.serde; the triggerer rebuilds the trigger from them.
     rebuilt = import_string(classpath)(**deserialize(serialize(kwargs)))
     assert rebuilt.serialize() == (classpath, kwargs)
     text = json.dumps(kwargs) + repr(trigger)
     assert not any(secret in text for secret in SECRETS)
+
+
+def test_not_before_defaults_to_one_interval_after_the_trigger_is_built_and_survives_serde():
+    before = time.time()
+    trigger = PhraseConnectorTaskTrigger("c", WEBSITE, "1", poll_interval=12.0)
+    after = time.time()
+
+    classpath, kwargs = trigger.serialize()
+    rebuilt = import_string(classpath)(**deserialize(serialize(kwargs)))
+
+    assert before + 12.0 <= trigger.not_before <= after + 12.0
+    assert kwargs["not_before"] == trigger.not_before
+    assert rebuilt.not_before == trigger.not_before  # not pushed back by the rebuild
 
 
 def test_bad_kwargs_are_rejected_when_the_trigger_is_built():
@@ -249,6 +268,87 @@ def test_bad_kwargs_are_rejected_when_the_trigger_is_built():
         PhraseConnectorTaskTrigger("c", WEBSITE, "1", poll_interval=0)
     with pytest.raises(ValidationError):
         PhraseConnectorTaskTrigger("c", WEBSITE, "1", retry_policy={"max_attempts": 0})
+    with pytest.raises(ValueError, match="not_before"):
+        PhraseConnectorTaskTrigger("c", WEBSITE, "1", not_before=float("nan"))
+    with pytest.raises(ValueError, match="not_before"):
+        PhraseConnectorTaskTrigger("c", WEBSITE, "1", not_before="2026-11-28T10:00:00+00:00")  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------------------- not before
+
+
+async def test_no_poll_before_one_interval_after_the_trigger_was_built(
+    phrase_emulator: Any, phrase_connection: str
+):
+    # apache/airflow#67287: the task finished before the trigger even ran; firing at once would resume
+    # the task before the scheduler has processed the deferral.
+    phrase_emulator.admin.configure(task_delay=0)
+    download = start_download(phrase_connection)
+    since = last_seq(phrase_emulator)
+    built = time.time()
+    trigger = make_trigger(phrase_connection, download.id, poll_interval=1.5)
+
+    (payload,) = await all_events(trigger)
+    fired = time.time()
+
+    assert parse_event(ConnectorTaskEvent, payload).status == "success"
+    assert built + 1.5 <= trigger.not_before <= fired
+    calls = task_calls(phrase_emulator, since)
+    assert calls
+    assert min(started_at(call) for call in calls) >= built + 1.5 - MARGIN
+
+
+async def test_a_rebuilt_trigger_whose_not_before_passed_polls_at_once(
+    phrase_emulator: Any, phrase_connection: str
+):
+    # A triggerer restart long after the deferral: the rebuilt trigger must not wait another interval.
+    phrase_emulator.admin.configure(task_delay=0)
+    download = start_download(phrase_connection)
+    original = make_trigger(
+        phrase_connection,
+        download.id,
+        poll_interval=60.0,
+        not_before=time.time() - 120,
+        deadline=time.time() + 15,
+    )
+    classpath, kwargs = original.serialize()
+    rebuilt = import_string(classpath)(**deserialize(serialize(kwargs)))
+    since = last_seq(phrase_emulator)
+
+    (payload,) = await all_events(rebuilt)
+
+    assert rebuilt.not_before == original.not_before
+    # Had the rebuild started a fresh delay, its first poll would be 60 s away, after the deadline.
+    assert parse_event(ConnectorTaskEvent, payload).status == "success"
+    assert task_calls(phrase_emulator, since)
+
+
+async def test_a_deadline_before_not_before_times_out_at_the_deadline_without_polling(
+    phrase_emulator: Any, phrase_connection: str
+):
+    phrase_emulator.admin.configure(task_delay=0)
+    download = start_download(phrase_connection)  # finished: any poll would end in success
+    since = last_seq(phrase_emulator)
+    deadline = time.time() + 0.5
+    trigger = make_trigger(phrase_connection, download.id, poll_interval=60.0, deadline=deadline)
+
+    (payload,) = await all_events(trigger)
+    fired = time.time()
+
+    event = parse_event(ConnectorTaskEvent, payload)
+    assert event.status == "timeout" and event.task_state is None
+    assert deadline <= fired < trigger.not_before
+    assert task_calls(phrase_emulator, since) == []
+    assert active_pollers() == []
+
+
+async def test_a_bad_connection_is_reported_no_earlier_than_not_before(phrase_emulator: Any):
+    not_before = time.time() + 0.8
+
+    (payload,) = await all_events(make_trigger("phrase_no_such_connection", "310001", not_before=not_before))
+
+    assert parse_event(ConnectorTaskEvent, payload).status == "error"
+    assert time.time() >= not_before
 
 
 async def test_on_kill_and_cleanup_detach_from_the_poller(
