@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from airflow.sdk.exceptions import AirflowException
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 
 class PhraseApiError(AirflowException):
@@ -67,3 +68,111 @@ class PhraseConfigurationError(AirflowException):
 
 class PhraseNotFoundError(AirflowException):
     """A connector, folder or file named in the DAG does not exist; the message lists what does."""
+
+
+# ---------------------------------------------------------------------------------------------------
+# Phrase's verdict on one file. Subclasses of ``AirflowFailException``: retrying cannot change it, so the
+# task fails at once. The ingestion DAGs tell these "expected" failures from everything else by type
+# (``airflow_phrase.ingestion.failures``).
+
+
+class PhraseDownloadFailedError(AirflowFailException):
+    """A connector download task ended ``ERROR`` (the connector could not fetch the file) or
+    ``CONVERTER_ERROR`` (Phrase could not convert it).
+
+    :param status: ``"ERROR"`` or ``"CONVERTER_ERROR"``.
+    :param error_message: Phrase's ``errorMessage`` of the task (``None`` if it gave none).
+    :param download_task_id: the connector download task.
+    :param file: the file, as a readable path (``"docs/legacy/broken.docx"``).
+    """
+
+    def __init__(self, *, status: str, error_message: str | None, download_task_id: str, file: str) -> None:
+        self.status = status
+        self.error_message = error_message
+        self.download_task_id = str(download_task_id)
+        self.file = file
+        super().__init__(
+            f"Phrase connector download task {self.download_task_id} of {file} ended {status}: {self.detail}"
+        )
+
+    @property
+    def detail(self) -> str:
+        """Phrase's message (or a note that it gave none)."""
+        return self.error_message or "Phrase gave no error message"
+
+    @property
+    def conversion_failed(self) -> bool:
+        """``CONVERTER_ERROR``: the file was fetched but Phrase could not convert it."""
+        return self.status == "CONVERTER_ERROR"
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return (_rebuild_download_failed, (self.status, self.error_message, self.download_task_id, self.file))
+
+
+def _rebuild_download_failed(
+    status: str, error_message: str | None, download_task_id: str, file: str
+) -> PhraseDownloadFailedError:
+    return PhraseDownloadFailedError(
+        status=status, error_message=error_message, download_task_id=download_task_id, file=file
+    )
+
+
+class PhraseImportFailedError(AirflowFailException):
+    """Phrase created the jobs but could not import the file into them.
+
+    Either the ``IMPORT_JOB`` async request of the create call finished with ``errorCode`` /
+    ``errorDesc``, or (jobs that were found rather than created, so no async request is known) a job's
+    ``importStatus`` is ``ERROR`` with an ``errorMessage`` (then ``error_code`` is ``None``).
+
+    :param what: the jobs, for the message (``"jobs a, b of project P"``, ``"job a (x.md, de)"``).
+    :param error_code: Phrase's ``errorCode`` (``"JobImportFailed"``), if any.
+    :param error_desc: Phrase's ``errorDesc`` / the job's ``errorMessage``.
+    :param async_request_id: the import's async request, when known.
+    :param job_uids: the jobs whose import failed (or that the async request covered).
+    """
+
+    def __init__(
+        self,
+        *,
+        what: str,
+        error_code: str | None,
+        error_desc: str | None,
+        async_request_id: str | None = None,
+        job_uids: Sequence[str] = (),
+    ) -> None:
+        self.what = what
+        self.error_code = error_code
+        self.error_desc = error_desc
+        self.async_request_id = str(async_request_id) if async_request_id is not None else None
+        self.job_uids = list(job_uids)
+        request = f" (async request {self.async_request_id})" if self.async_request_id else ""
+        super().__init__(f"Phrase could not import {what}{request}: {self.detail}")
+
+    @property
+    def detail(self) -> str:
+        """``"errorCode: errorDesc"`` (or the job's ``errorMessage`` when there is no code)."""
+        if self.error_code:
+            return f"{self.error_code}: {self.error_desc or 'Phrase gave no description'}"
+        return self.error_desc or "Phrase gave no error message"
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return (
+            _rebuild_import_failed,
+            (self.what, self.error_code, self.error_desc, self.async_request_id, self.job_uids),
+        )
+
+
+def _rebuild_import_failed(
+    what: str,
+    error_code: str | None,
+    error_desc: str | None,
+    async_request_id: str | None,
+    job_uids: Sequence[str],
+) -> PhraseImportFailedError:
+    return PhraseImportFailedError(
+        what=what,
+        error_code=error_code,
+        error_desc=error_desc,
+        async_request_id=async_request_id,
+        job_uids=job_uids,
+    )

@@ -4,11 +4,17 @@ The URLs are built on the worker from the connection's data centre or base URL (
 / ``job_url``) and pushed to XCom as soon as they are known, before any deferral: the task runner reads
 them back through :meth:`get_link` when the task ends, defers or fails, so the buttons work even for a
 task that failed half-way.
+
+Every link's XCom is pushed before anything can fail: reading a missing XCom makes Airflow log an
+error-level "XCom not found" for a task that merely failed (say, a file Phrase could not convert). So the
+project URL goes under the jobs link's key too (the "Phrase job(s)" button opens the project until jobs
+exist; :func:`push_jobs_links` then overwrites it), and when not even the project URL can be built (bad
+arguments, a broken connection) the keys get an empty value (:func:`push_empty_links`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperatorLink
@@ -52,11 +58,45 @@ class PhraseJobsLink(BaseOperatorLink):
         return _xcom_value(JOBS_URL_XCOM_KEY, ti_key)
 
 
-def push_project_link(context: Any, hook: PhraseTmsHook, project_uid: str) -> str:
-    """Push the project URL to XCom now (call it before anything that may defer or fail)."""
-    url = hook.project_url(project_uid)
-    context["ti"].xcom_push(key=PROJECT_URL_XCOM_KEY, value=url)
+def _link_keys(links: Collection[BaseOperatorLink]) -> list[str]:
+    keys = []
+    if any(isinstance(link, PhraseProjectLink) for link in links):
+        keys.append(PROJECT_URL_XCOM_KEY)
+    if any(isinstance(link, PhraseJobsLink) for link in links):
+        keys.append(JOBS_URL_XCOM_KEY)
+    return keys
+
+
+def push_project_link(
+    context: Any, hook: PhraseTmsHook, project_uid: str, *, links: Collection[BaseOperatorLink] | None = None
+) -> str:
+    """Push the project URL to XCom now (call it before anything that may defer or fail).
+
+    ``links``: the operator's extra links (default: the project link only). The URL is pushed under the
+    key of each Phrase link among them, so a "Phrase job(s)" link opens the project until jobs exist. If
+    the URL cannot be built (the connection is broken), the keys get an empty value and the error is
+    raised.
+    """
+    keys = _link_keys(links) if links is not None else [PROJECT_URL_XCOM_KEY]
+    try:
+        url = hook.project_url(project_uid)
+    except Exception:
+        _push_all(context, keys, "")
+        raise
+    _push_all(context, keys, url)
     return url
+
+
+def push_empty_links(context: Any, links: Collection[BaseOperatorLink]) -> None:
+    """Push an empty value under the key of each Phrase link in ``links``: for a task that fails before
+    its project URL is known, so its links resolve quietly (to no URL)."""
+    _push_all(context, _link_keys(links), "")
+
+
+def _push_all(context: Any, keys: Sequence[str], value: str) -> None:
+    ti = context["ti"]
+    for key in keys:
+        ti.xcom_push(key=key, value=value)
 
 
 def push_jobs_links(

@@ -184,7 +184,10 @@ class PhraseTmsHook(BaseHook):
         self._a_session: aiohttp.ClientSession | None = None
         self._a_session_loop: asyncio.AbstractEventLoop | None = None
         self._a_login_lock: asyncio.Lock | None = None
+        # Read-mostly lookups, cached for the life of this hook (operators build one hook per execute).
         self._folder_cache: dict[tuple[str, str | None, str | None, str], FolderListing] = {}
+        self._connectors_cache: dict[str | None, list[Connector]] = {}
+        self._project_cache: dict[str, Project] = {}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(phrase_conn_id={self.phrase_conn_id!r})"
@@ -541,10 +544,15 @@ class PhraseTmsHook(BaseHook):
     def list_connectors(
         self, connector_type: str | None = None, *, retry_policy: RetryPolicy | None = None
     ) -> list[Connector]:
+        """The connectors (of ``connector_type``, or all). Cached for the life of this hook."""
+        cached = self._connectors_cache.get(connector_type)
+        if cached is not None:
+            return list(cached)
         listing = self._get(
             ConnectorList, "/api2/v1/connectors", params={"type": connector_type}, retry_policy=retry_policy
         )
-        return listing.connectors
+        self._connectors_cache[connector_type] = listing.connectors
+        return list(listing.connectors)
 
     def get_connector(self, connector_id: str, *, retry_policy: RetryPolicy | None = None) -> Connector:
         return self._get(
@@ -961,4 +969,12 @@ class PhraseTmsHook(BaseHook):
             page_number += 1
 
     def get_project(self, project_uid: str, *, retry_policy: RetryPolicy | None = None) -> Project:
-        return self._get(Project, f"/api2/v1/projects/{path_segment(project_uid)}", retry_policy=retry_policy)
+        """The project (its languages and workflow steps). Cached for the life of this hook: one task
+        reads it several times (e.g. the workflow levels for each job lookup)."""
+        cached = self._project_cache.get(project_uid)
+        if cached is None:
+            cached = self._get(
+                Project, f"/api2/v1/projects/{path_segment(project_uid)}", retry_policy=retry_policy
+            )
+            self._project_cache[project_uid] = cached
+        return cached

@@ -2,8 +2,10 @@
 
 *Expected* failures are about one remote file and are Phrase's verdict on it: its conversion failed
 (``CONVERTER_ERROR``), the connector could not fetch it (``ERROR``, e.g. removed from the repository) or
-its import failed. Retrying cannot fix them, so the ingest operator fails the task without retries
-(``AirflowFailException``) with Phrase's message; the run reports them and still succeeds.
+its import failed. Retrying cannot fix them, so the ingest operator fails the task without retries, with
+Phrase's message, raising :class:`~airflow_phrase.exceptions.PhraseDownloadFailedError` or
+:class:`~airflow_phrase.exceptions.PhraseImportFailedError` (both ``AirflowFailException``); the run
+reports them and still succeeds. They are recognised by type, never by their message text.
 
 Everything else is *unexpected* and fails the run: bad arguments, a connector or file that does not
 exist, Phrase refusing the job request (HTTP 4xx, usually a configuration problem such as a language the
@@ -11,17 +13,20 @@ project does not have), authentication, timeouts, transient errors that outlived
 
 The classification is recorded by :func:`record_ingest_failure`, the ``on_failure_callback`` of the
 mapped ingest tasks, as an XCom the summary reads; it runs in the failing task's own process, which is
-the only place the exception is known.
+the only place the exception is known. There is no text fallback because an exception never reaches it
+as text: in the task's process the callback gets the exception object itself, and when a task fails
+outside it (its process died, a heartbeat timed out) the DAG processor runs the callback with no
+exception at all, which is recorded as ``not_recorded`` (and fails the run: no one knows what happened).
 """
 
 from __future__ import annotations
 
-import re
 from enum import Enum
 from typing import Any
 
-from airflow.sdk.exceptions import AirflowFailException
 from pydantic import BaseModel, ConfigDict
+
+from airflow_phrase.exceptions import PhraseDownloadFailedError, PhraseImportFailedError
 
 #: XCom key under which a failed ingest task records its :class:`FileFailure`.
 FAILURE_XCOM_KEY = "phrase_ingest_failure"
@@ -55,13 +60,6 @@ _LABELS = {
     FailureCategory.NOT_RECORDED: "failed, reason not recorded",
 }
 
-# The operator's messages for Phrase's verdict on a file (airflow_phrase.operators.waiting / .base):
-#   "Phrase connector download task 5 of docs/x.docx ended CONVERTER_ERROR: <errorMessage>"
-#   "Phrase could not import jobs a, b of project P (async request 7): <errorCode>: <errorDesc>"
-#   "Phrase could not import job a (x.md, de): <errorMessage>"
-_DOWNLOAD_ENDED = re.compile(r"\bended (?P<status>CONVERTER_ERROR|ERROR): (?P<detail>.*)", re.DOTALL)
-_IMPORT_FAILED = re.compile(r"^Phrase could not import .*?\): (?P<detail>.*)", re.DOTALL)
-
 
 class FileFailure(BaseModel):
     """Why one file's ingest task failed (plain JSON in XCom)."""
@@ -92,20 +90,18 @@ def classify_failure(error: BaseException | None) -> FileFailure:
         return FileFailure(
             category=FailureCategory.NOT_RECORDED, message="the task failed without an exception"
         )
-    message = str(error)
-    if isinstance(error, AirflowFailException):
-        if match := _DOWNLOAD_ENDED.search(message):
-            category = (
-                FailureCategory.CONVERSION_FAILED
-                if match["status"] == "CONVERTER_ERROR"
-                else FailureCategory.REMOTE_FILE_ERROR
-            )
-            return FileFailure(category=category, message=_short(match["detail"]))
-        if match := _IMPORT_FAILED.search(message):
-            return FileFailure(category=FailureCategory.IMPORT_FAILED, message=_short(match["detail"]))
+    if isinstance(error, PhraseDownloadFailedError):
+        category = (
+            FailureCategory.CONVERSION_FAILED
+            if error.conversion_failed
+            else FailureCategory.REMOTE_FILE_ERROR
+        )
+        return FileFailure(category=category, message=_short(error.detail))
+    if isinstance(error, PhraseImportFailedError):
+        return FileFailure(category=FailureCategory.IMPORT_FAILED, message=_short(error.detail))
     return FileFailure(
         category=FailureCategory.UNEXPECTED,
-        message=_short(message) or type(error).__name__,
+        message=_short(str(error)) or type(error).__name__,
         error_type=type(error).__name__,
     )
 

@@ -36,10 +36,15 @@ class FileOutcome(BaseModel):
     path: str
     map_index: int
     state: str | None
+    #: Every job of the file's version for the requested languages (new and existing).
     jobs: list[JobRef] = Field(default_factory=list)
-    #: ``"jobs"``: this version was already in Phrase (nothing created); ``"download"``: an earlier try's
-    #: download was reused; ``None``: downloaded and created now.
+    #: ``"jobs"``: this version was already in Phrase (nothing created); ``"partial"``: some languages
+    #: had jobs, the others' were created now; ``"download"``: an earlier try's download was reused;
+    #: ``None``: downloaded and created now.
     reused: str | None = None
+    #: The uids of ``jobs`` created by this run (the ingest result's ``new_job_uids``); ``None`` for a
+    #: result without that list (an older provider): then every job is new unless ``reused="jobs"``.
+    new_job_uids: list[str] | None = None
     failure: FileFailure | None = None
 
     @property
@@ -48,7 +53,21 @@ class FileOutcome(BaseModel):
 
     @property
     def new_jobs(self) -> list[JobRef]:
-        return self.jobs if self.succeeded and self.reused != "jobs" else []
+        """The jobs this run created for the file (none for a failed file or an ingested version)."""
+        if not self.succeeded or self.reused == "jobs":
+            return []
+        if self.new_job_uids is None:
+            return self.jobs
+        new = set(self.new_job_uids)
+        return [job for job in self.jobs if job.uid in new]
+
+    @property
+    def existing_jobs(self) -> list[JobRef]:
+        """The jobs of the file that were in Phrase before this run (reported, not new)."""
+        if not self.succeeded:
+            return []
+        new = {job.uid for job in self.new_jobs}
+        return [job for job in self.jobs if job.uid not in new]
 
 
 class IngestionSummary(BaseModel):
@@ -88,7 +107,12 @@ class IngestionSummary(BaseModel):
         return dict(sorted(by_lang.items()))
 
     def new_job_refs(self) -> list[JobRef]:
+        """The jobs this run created, file by file (what the Asset event announces)."""
         return [job for outcome in self.succeeded for job in outcome.new_jobs]
+
+    def existing_job_refs(self) -> list[JobRef]:
+        """The jobs of the ingested files that were in Phrase before this run."""
+        return [job for outcome in self.succeeded for job in outcome.existing_jobs]
 
     def failure_message(self) -> str:
         """Why the run fails (only meaningful when there are unexpected failures)."""
@@ -107,6 +131,11 @@ def _jobs_of(result: Mapping[str, Any] | None) -> list[JobRef]:
         for job in result.get("jobs") or []
         if job.get("uid")
     ]
+
+
+def _new_job_uids(result: Mapping[str, Any] | None) -> list[str] | None:
+    uids = (result or {}).get("new_job_uids")
+    return [str(uid) for uid in uids] if isinstance(uids, list) else None
 
 
 def build_summary(
@@ -129,13 +158,15 @@ def build_summary(
         if state != "success":
             raw = failures[index] if index < len(failures) else None
             failure = recorded_failure(raw) if state == "failed" or raw is not None else None
+        succeeded = state == "success"
         outcomes.append(
             FileOutcome(
                 path=record["path"],
                 map_index=index,
                 state=state,
-                jobs=_jobs_of(result) if state == "success" else [],
-                reused=(result or {}).get("reused") if state == "success" else None,
+                jobs=_jobs_of(result) if succeeded else [],
+                reused=(result or {}).get("reused") if succeeded else None,
+                new_job_uids=_new_job_uids(result) if succeeded else None,
                 failure=failure,
             )
         )
@@ -192,6 +223,16 @@ def _moment(iso: str) -> str:
         return iso
 
 
+def _result_cell(outcome: FileOutcome) -> str:
+    """``ingested`` / ``already ingested`` / ``ingested (1 of 3 jobs new)`` of a succeeded file."""
+    new, total = len(outcome.new_jobs), len(outcome.jobs)
+    if outcome.reused == "jobs" or (total and not new):
+        return "already ingested"
+    if new < total:
+        return f"ingested ({new} of {total} jobs new)"
+    return "ingested"
+
+
 def render_summary(summary: IngestionSummary, *, api_calls: Mapping[str, int] | None = None) -> str:
     """A short, aligned text report. ``api_calls`` (path → number of Phrase API calls) adds a column."""
     lines: list[str] = []
@@ -215,14 +256,16 @@ def render_summary(summary: IngestionSummary, *, api_calls: Mapping[str, int] | 
         f"Outcome       {len(summary.succeeded)} ingested, {len(summary.expected_failures)} expected "
         f"failure(s), {len(summary.unexpected_failures)} unexpected"
     )
+    new_jobs, existing_jobs = summary.new_job_refs(), summary.existing_job_refs()
+    if new_jobs or existing_jobs:
+        lines.append(f"Jobs          {len(new_jobs)} new, {len(existing_jobs)} already in Phrase")
     if summary.files:
         lines.append("")
         header = ["file", "result", "jobs"] + (["API calls"] if api_calls is not None else [])
         rows = [header]
         for outcome in summary.files:
             if outcome.succeeded:
-                result = "already ingested" if outcome.reused == "jobs" else "ingested"
-                jobs = ", ".join(f"{j.target_lang}" for j in outcome.jobs)
+                result, jobs = _result_cell(outcome), ", ".join(f"{j.target_lang}" for j in outcome.jobs)
             else:
                 result = "FAILED (expected)" if outcome.failure and outcome.failure.expected else "FAILED"
                 jobs = "-"
@@ -231,10 +274,10 @@ def render_summary(summary: IngestionSummary, *, api_calls: Mapping[str, int] | 
                 row.append(str(api_calls.get(outcome.path, 0)))
             rows.append(row)
         lines.extend(text_table(rows))
-    by_lang = summary.jobs_by_language()
+    by_lang = summary.jobs_by_language(new_only=True)
     if by_lang:
         lines.append("")
-        lines.append("Jobs per language")
+        lines.append("New jobs per language")
         lines.extend(text_table([[lang, f"{len(uids)}", ", ".join(uids)] for lang, uids in by_lang.items()]))
     if summary.failed:
         lines.append("")

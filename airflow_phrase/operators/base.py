@@ -9,21 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from airflow.sdk import BaseOperator, conf
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_phrase.exceptions import PhraseNotFoundError
+from airflow_phrase.exceptions import PhraseApiError, PhraseNotFoundError
 from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
 from airflow_phrase.hooks.remote_files import ResolvedRemoteFile
-from airflow_phrase.links import push_jobs_links, push_project_link
+from airflow_phrase.links import push_empty_links, push_jobs_links, push_project_link
 from airflow_phrase.models import AsyncRequest
 from airflow_phrase.operators.waiting import (
     PhraseWaitTimeout,
     check_import,
     deadline_after,
-    peek,
     wait_for_async_request,
     wait_for_jobs_import,
 )
@@ -31,6 +30,11 @@ from airflow_phrase.triggers.async_request import PhraseAsyncRequestTrigger
 from airflow_phrase.triggers.events import AsyncRequestEvent, parse_event
 
 DEFAULT_CONN_ID = PhraseTmsHook.default_conn_name
+
+ArgsT = TypeVar("ArgsT")
+
+#: How Phrase answers a folder listing of a connector id that does not exist.
+_CONNECTOR_ID_STATUSES = frozenset({400, 404})
 
 #: Logged when a deferred task resumes without the kwargs it deferred with. The triggerer merges them
 #: with the event, but ``dag.test()`` of Airflow 3.3.2 and earlier passes the event alone
@@ -95,9 +99,18 @@ class PhraseBaseOperator(BaseOperator):
         """A new hook on the (rendered, validated) connection id. Built per call, never stored."""
         return PhraseTmsHook(phrase_conn_id=phrase_conn_id)
 
-    @staticmethod
-    def push_project_link(context: Any, hook: PhraseTmsHook, project_uid: str) -> None:
-        push_project_link(context, hook, project_uid)
+    def validate_first(self, context: Any, validate: Callable[[], ArgsT]) -> ArgsT:
+        """``validate()`` at the start of ``execute``; if the arguments are bad, the extra links get an
+        empty value before the task fails (so they resolve quietly, see :mod:`airflow_phrase.links`)."""
+        try:
+            return validate()
+        except Exception:
+            push_empty_links(context, self.operator_extra_links)
+            raise
+
+    def push_project_link(self, context: Any, hook: PhraseTmsHook, project_uid: str) -> None:
+        """The project URL under every Phrase link of this operator (the jobs link until jobs exist)."""
+        push_project_link(context, hook, project_uid, links=self.operator_extra_links)
 
     @staticmethod
     def push_jobs_links(context: Any, hook: PhraseTmsHook, result: dict[str, Any]) -> None:
@@ -105,8 +118,20 @@ class PhraseBaseOperator(BaseOperator):
 
     @staticmethod
     def resolve_file(hook: PhraseTmsHook, connector: str, folder: str, file: str) -> ResolvedRemoteFile:
-        """Connector (id or name) and file; a wrong name fails at once, listing what exists."""
+        """Connector (id or name) and file; a wrong name fails at once, listing what exists.
+
+        A connector given by its id (a number) is used directly, without listing the connectors: the
+        folder listing fails if no connector has the id, and only then are the connectors listed (to
+        find one by that name, or for the message listing what exists).
+        """
         try:
+            if connector.strip().isdigit():
+                try:
+                    return hook.resolve_remote_file(connector.strip(), folder, file)
+                except PhraseApiError as error:
+                    if error.status not in _CONNECTOR_ID_STATUSES:
+                        raise
+                    # No connector has this id (Phrase answers 404): maybe one is named so.
             found = hook.resolve_connector(connector)
             return hook.resolve_remote_file(found.id, folder, file)
         except PhraseNotFoundError as error:
@@ -157,7 +182,7 @@ class PhraseWaitingOperator(PhraseBaseOperator):
         method_name: str,
     ) -> dict[str, Any]:
         """Wait until Phrase imported the jobs of ``result``; defers (resuming in ``method_name``) if
-        deferrable and the import is still running. Returns ``result``."""
+        deferrable and the jobs were created now. Returns ``result``."""
         async_request_id = result.get("async_request_id")
         if not async_request_id:
             # The jobs were found rather than created: no async request id, watch the jobs themselves.
@@ -171,24 +196,25 @@ class PhraseWaitingOperator(PhraseBaseOperator):
                     deadline=deadline,
                 )
             return result
-        request = peek(lambda: hook.get_async_request(async_request_id)) if self.deferrable else None
-        if request is None or not request.is_finished:
-            if self.deferrable:
-                self.defer(
-                    trigger=PhraseAsyncRequestTrigger(
-                        phrase_conn_id=phrase_conn_id,
-                        async_request_id=async_request_id,
-                        poll_interval=self.poll_interval,
-                        deadline=deadline,
-                    ),
-                    method_name=method_name,
-                    kwargs={"result": result},
-                    timeout=None,  # the trigger's deadline reports the timeout as an event
-                )
-            request = wait_for_async_request(
-                hook, async_request_id, poll_interval=self.poll_interval, deadline=deadline
+        # An async request id means the jobs were created a moment ago, by this try: their import has
+        # not finished yet, so the first look is one interval later (the trigger's first poll, or the
+        # poke wait's).
+        if self.deferrable:
+            self.defer(
+                trigger=PhraseAsyncRequestTrigger(
+                    phrase_conn_id=phrase_conn_id,
+                    async_request_id=async_request_id,
+                    poll_interval=self.poll_interval,
+                    deadline=deadline,
+                ),
+                method_name=method_name,
+                kwargs={"result": result},
+                timeout=None,  # the trigger's deadline reports the timeout as an event
             )
-        check_import(request, jobs_label=jobs_label(result))
+        request = wait_for_async_request(
+            hook, async_request_id, poll_interval=self.poll_interval, deadline=deadline, wait_first=True
+        )
+        check_import(request, jobs_label=jobs_label(result), job_uids=result["job_uids"])
         self.log.info("Phrase imported %s", jobs_label(result))
         return result
 
@@ -207,15 +233,20 @@ class PhraseWaitingOperator(PhraseBaseOperator):
             self.log.warning(RESUMED_WITHOUT_KWARGS)
             result = rebuild(parsed.async_request_id)
         label = jobs_label(result)
+        request = AsyncRequest.model_validate(parsed.async_request) if parsed.async_request else None
         if parsed.status == "error":
+            if request is not None:  # Phrase's verdict (errorCode / errorDesc) → PhraseImportFailedError
+                check_import(request, jobs_label=label, job_uids=result.get("job_uids") or [])
+            # No verdict: the trigger could not read the request (e.g. HTTP 403), not a failed import.
             raise AirflowFailException(
-                f"Phrase could not import {label} (async request {parsed.async_request_id}): {parsed.message}"
+                f"Waiting for Phrase to import {label} (async request {parsed.async_request_id}) failed: "
+                f"{parsed.message}"
             )
         if parsed.status == "timeout":
             raise PhraseWaitTimeout(
                 f"Timed out waiting for Phrase to import {label} "
                 f"(async request {parsed.async_request_id}): {parsed.message}"
             )
-        if parsed.async_request is not None:  # belt and braces: a success never carries an errorCode
-            check_import(AsyncRequest.model_validate(parsed.async_request), jobs_label=label)
+        if request is not None:  # belt and braces: a success never carries an errorCode
+            check_import(request, jobs_label=label, job_uids=result.get("job_uids") or [])
         return result

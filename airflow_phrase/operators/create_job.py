@@ -119,7 +119,7 @@ class PhraseCreateJobFromConnectorTaskOperator(PhraseWaitingOperator):
         )
 
     def execute(self, context: Any) -> dict[str, Any]:
-        args = self.validated_args()
+        args = self.validate_first(context, self.validated_args)
         with closing(self.new_hook(args.phrase_conn_id)) as hook:
             return self._create(context, hook, args)
 

@@ -70,8 +70,9 @@ class PhraseConnectorDownloadOperator(PhraseBaseOperator):
         self.source_lang = source_lang
         self.target_lang = target_lang
 
-    def execute(self, context: Any) -> dict[str, Any]:
-        args = validate_params(
+    def validated_args(self) -> DownloadArgs:
+        """The rendered arguments, validated (raises ``AirflowFailException`` naming the bad ones)."""
+        return validate_params(
             DownloadArgs,
             self.task_id,
             phrase_conn_id=self.phrase_conn_id,
@@ -82,6 +83,9 @@ class PhraseConnectorDownloadOperator(PhraseBaseOperator):
             source_lang=self.source_lang,
             target_lang=self.target_lang,
         )
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        args = self.validate_first(context, self.validated_args)
         with closing(self.new_hook(args.phrase_conn_id)) as hook:
             return self._start(context, hook, args)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import closing
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
@@ -26,12 +26,12 @@ from airflow_phrase.operators.reconcile import (
     find_version_jobs,
     job_order_key,
     missing_languages,
+    workflow_levels,
 )
 from airflow_phrase.operators.results import file_identity, iso, job_summary, jobs_result
 from airflow_phrase.operators.waiting import (
     PhraseWaitTimeout,
     check_download,
-    peek,
     wait_for_download,
     wait_for_jobs_import,
 )
@@ -41,6 +41,7 @@ from airflow_phrase.validation import validate_params
 
 #: Task states are searched from a little before the download's ``dateCreated`` (second precision).
 _CREATED_MARGIN = timedelta(minutes=1)
+_NEVER = datetime.min.replace(tzinfo=timezone.utc)
 
 
 def _file_label(identity: dict[str, Any]) -> str:
@@ -53,6 +54,21 @@ def _single_task_id(jobs: Sequence[JobPartV2]) -> str | None:
     """The download task the jobs were created from, when Phrase reports one for all of them."""
     task_ids = {job.server_task_id for job in jobs}
     return task_ids.pop() if len(task_ids) == 1 else None
+
+
+def _created_last(jobs: Sequence[JobPartV2]) -> list[JobPartV2]:
+    """The jobs created together last: one create call makes all its jobs at the same ``dateCreated``,
+    from the same download task (``serverTaskId``; a later task has a higher id, which settles two
+    creations within the same second: Phrase's dates have second precision)."""
+
+    def created(job: JobPartV2) -> tuple[datetime, int]:
+        task = job.server_task_id or ""
+        return job.date_created or _NEVER, int(task) if task.isdigit() else -1
+
+    if not jobs:
+        return []
+    newest = max(created(job) for job in jobs)
+    return [job for job in jobs if created(job) == newest]
 
 
 def _created_after(progress: dict[str, Any]) -> datetime | None:
@@ -79,11 +95,13 @@ def _progress(
     missing: Sequence[str],
     existing: Sequence[JobPartV2],
     deadline: float | None,
+    levels: Sequence[int | None],
 ) -> dict[str, Any]:
     """What the second half (job creation, maybe after a deferral) needs, as plain JSON.
 
     ``missing_langs``: the languages to create jobs for; ``existing_jobs``: summaries of the jobs the
-    other requested languages already have (returned with the new ones).
+    other requested languages already have (returned with the new ones); ``workflow_levels``: the
+    project's, so the resumed half need not read the project again.
     """
     return {
         "file": file_identity(resolved),
@@ -93,6 +111,7 @@ def _progress(
         "missing_langs": list(missing),
         "existing_jobs": [job_summary(job) for job in existing],
         "deadline": deadline,
+        "workflow_levels": list(levels),
     }
 
 
@@ -115,10 +134,15 @@ class PhraseIngestConnectorFileOperator(PhraseWaitingOperator):
        waited on instead of a new one (``reused="download"``, unless ``"partial"`` applies);
     4. else a download is started (``reused=None``).
 
-    Job creation then checks once more for jobs created from the task (see
-    :class:`~airflow_phrase.operators.create_job.PhraseCreateJobFromConnectorTaskOperator`). A failed
-    download (``ERROR`` / ``CONVERTER_ERROR``) fails the task without retries, with Phrase's message.
-    With ``wait_for_import``, the import of jobs that existed is checked as well as that of new ones.
+    Before creating, jobs already created from the task are looked for (see
+    :class:`~airflow_phrase.operators.create_job.PhraseCreateJobFromConnectorTaskOperator`) whenever the
+    task state may be stale: after resuming from a deferral, or when the state links a job (``jobUid``).
+    Within one ``execute`` that has just listed the file's jobs and read a state linking none, the
+    lookup would only repeat those calls and is skipped; an ambiguous create failure is always
+    reconciled. A failed download (``ERROR`` / ``CONVERTER_ERROR``) fails the task without retries, with
+    Phrase's message (:class:`~airflow_phrase.exceptions.PhraseDownloadFailedError`); so does a failed
+    import (:class:`~airflow_phrase.exceptions.PhraseImportFailedError`). With ``wait_for_import``, the
+    import of jobs that existed is checked as well as that of new ones.
 
     Arguments: those of
     :class:`~airflow_phrase.operators.download.PhraseConnectorDownloadOperator` (``connector``,
@@ -129,9 +153,12 @@ class PhraseIngestConnectorFileOperator(PhraseWaitingOperator):
 
     Returns the create-job result (``project_uid``, ``job_uids``, ``jobs``, ``async_request_id``,
     ``unsupported_files``, ``warnings``) plus ``download_task_id``, the file (``connector_id``,
-    ``folder``, ``file`` as encoded names, ``file_name``, ``folder_path``, ``last_modified``) and
-    ``reused``. ``jobs`` / ``job_uids`` always list the jobs of every requested language (existing and
-    new), ordered by requested language then workflow level; ``async_request_id``, ``warnings`` and
+    ``folder``, ``file`` as encoded names, ``file_name``, ``folder_path``, ``last_modified``),
+    ``reused``, ``new_job_uids`` and ``existing_job_uids``. ``jobs`` / ``job_uids`` always list the jobs
+    of every requested language (existing and new), ordered by requested language then workflow level;
+    ``new_job_uids`` are those of them this task created (or an earlier try of it, from the same
+    download), ``existing_job_uids`` the others, which were in Phrase before (both in ``job_uids``
+    order; with ``reused="jobs"`` every job is existing). ``async_request_id``, ``warnings`` and
     ``download_task_id`` are those of the jobs created now. ``reused`` is
 
     * ``"jobs"``: every language had jobs for this version; nothing was downloaded or created;
@@ -219,7 +246,7 @@ class PhraseIngestConnectorFileOperator(PhraseWaitingOperator):
     # ------------------------------------------------------------------ first half
 
     def execute(self, context: Any) -> dict[str, Any]:
-        args = self.validated_args()
+        args = self.validate_first(context, self.validated_args)
         with closing(self.new_hook(args.phrase_conn_id)) as hook:
             return self._ingest(context, hook, args)
 
@@ -262,8 +289,9 @@ class PhraseIngestConnectorFileOperator(PhraseWaitingOperator):
             missing=missing,
             existing=existing,
             deadline=deadline,
+            levels=workflow_levels(hook, args.project_uid),  # read (and cached) by find_version_jobs
         )
-        return self._wait_for_download(context, hook, args, progress)
+        return self._wait_for_download(context, hook, args, progress, reusable)
 
     def _log_partial(
         self,
@@ -307,6 +335,8 @@ class PhraseIngestConnectorFileOperator(PhraseWaitingOperator):
             "download_task_id": _single_task_id(jobs),
             **identity,
             "reused": "jobs",
+            "new_job_uids": [],
+            "existing_job_uids": [job.uid for job in jobs],
         }
         return self._finish(context, hook, args, result, deadline=deadline)
 
@@ -343,15 +373,21 @@ class PhraseIngestConnectorFileOperator(PhraseWaitingOperator):
         )
 
     def _wait_for_download(
-        self, context: Any, hook: PhraseTmsHook, args: IngestArgs, progress: dict[str, Any]
+        self,
+        context: Any,
+        hook: PhraseTmsHook,
+        args: IngestArgs,
+        progress: dict[str, Any],
+        state: ConnectorTaskState | None,
     ) -> dict[str, Any]:
+        """Wait until the download task finished, then create the jobs.
+
+        ``state`` is that of a reused download as just listed, ``None`` for a download started just now.
+        Neither is looked at again before waiting: the listed state is a moment old, and a download
+        started a moment ago has not finished (the waits' first look is one interval later).
+        """
         task_id = progress["download_task_id"]
         created_after = _created_after(progress)
-        state = None
-        if self.deferrable:  # one look first: no pointless deferral when the task already finished
-            state = peek(
-                lambda: hook.get_connector_task_state(args.project_uid, task_id, created_after=created_after)
-            )
         if state is None or state.status is ConnectorTaskStatus.NEW:
             if self.deferrable:
                 self.defer(
@@ -375,10 +411,12 @@ class PhraseIngestConnectorFileOperator(PhraseWaitingOperator):
                     created_after=created_after,
                     poll_interval=self.poll_interval,
                     deadline=progress["deadline"],
+                    wait_first=True,
                 )
             except PhraseWaitTimeout as timeout:
                 raise PhraseWaitTimeout(f"{timeout} File: {_file_label(progress['file'])}.") from None
-        return self._create_jobs(context, hook, args, progress, state)
+        # This try listed the file's jobs and read this state moments ago: fresh.
+        return self._create_jobs(context, hook, args, progress, state, fresh_state=True)
 
     # ------------------------------------------------------------------ second half
 
@@ -389,7 +427,14 @@ class PhraseIngestConnectorFileOperator(PhraseWaitingOperator):
         args: IngestArgs,
         progress: dict[str, Any],
         state: ConnectorTaskState,
+        *,
+        fresh_state: bool,
     ) -> dict[str, Any]:
+        """Create the jobs of the missing languages from the finished download task.
+
+        ``fresh_state``: ``state`` was read by this very try, moments after it listed the file's jobs
+        (see :func:`~airflow_phrase.operators.job_creation.create_jobs_once`); ``False`` after a resume.
+        """
         check_download(state, file_label=_file_label(progress["file"]))
         existing: list[dict[str, Any]] = progress["existing_jobs"]
         created = create_jobs_once(
@@ -399,16 +444,27 @@ class PhraseIngestConnectorFileOperator(PhraseWaitingOperator):
             narrow_job_request(args.job_request(), progress["missing_langs"]),
             continuous=args.continuous,
             task_state=state,
+            fresh_state=fresh_state,
+            levels=progress.get("workflow_levels"),  # absent in the progress of an older provider
         )
         result = {
             **created,
             "download_task_id": progress["download_task_id"],
             **progress["file"],
             "reused": progress["reused"],
+            "new_job_uids": list(created["job_uids"]),
+            "existing_job_uids": [job["uid"] for job in existing],
         }
         if existing:
             jobs = _union_jobs(args.target_langs, existing, created["jobs"])
-            result.update(jobs=jobs, job_uids=[job["uid"] for job in jobs])
+            uids = [job["uid"] for job in jobs]
+            new = set(result["new_job_uids"])
+            result.update(
+                jobs=jobs,
+                job_uids=uids,
+                new_job_uids=[uid for uid in uids if uid in new],
+                existing_job_uids=[uid for uid in uids if uid not in new],
+            )
         return self._finish(
             context,
             hook,
@@ -483,20 +539,29 @@ class PhraseIngestConnectorFileOperator(PhraseWaitingOperator):
             missing=missing,
             existing=existing,
             deadline=deadline,
+            levels=workflow_levels(hook, args.project_uid),  # cached by find_version_jobs
         )
         return self._resume(context, hook, args, progress, state)
 
     def _rebuild_result(self, async_request_id: str) -> dict[str, Any]:
-        """The ingest result read back from Phrase: the jobs of this version of the file."""
+        """The ingest result read back from Phrase: the jobs of this version of the file.
+
+        The jobs created last (together, by the create call whose import this task waited for) are the
+        new ones; any others of this version were there before (``reused="partial"``).
+        """
         args = self.validated_args()
         with closing(self.new_hook(args.phrase_conn_id)) as hook:
             resolved = self.resolve_file(hook, args.connector, args.folder, args.file)
             jobs = find_version_jobs(hook, args.project_uid, resolved, args.target_langs)
+        new = _created_last(jobs)
+        new_uids = {job.uid for job in new}
         return {
             **jobs_result(args.project_uid, jobs, async_request_id=async_request_id),
-            "download_task_id": _single_task_id(jobs),
+            "download_task_id": _single_task_id(new),
             **file_identity(resolved),
-            "reused": None,
+            "reused": "partial" if len(new) < len(jobs) else None,
+            "new_job_uids": [job.uid for job in jobs if job.uid in new_uids],
+            "existing_job_uids": [job.uid for job in jobs if job.uid not in new_uids],
         }
 
     def _resume(
@@ -517,7 +582,8 @@ class PhraseIngestConnectorFileOperator(PhraseWaitingOperator):
                 f"The trigger reported download task {progress['download_task_id']} of {label} finished, "
                 "but Phrase does not list it as finished."
             )
-        return self._create_jobs(context, hook, args, progress, state)
+        # The state crossed a deferral: the jobs created from the task are looked for before creating.
+        return self._create_jobs(context, hook, args, progress, state, fresh_state=False)
 
     def execute_complete_import(
         self, context: Any, event: dict[str, Any] | None = None, result: dict[str, Any] | None = None

@@ -3,7 +3,10 @@
 ``POST .../jobs/connectorTask`` is not idempotent. So:
 
 1. before creating, look for jobs already created from the task (an earlier try may have created them
-   and died before recording the result) and return those;
+   and died before recording the result) and return those. One exception: the caller has, in this very
+   try, just looked for the file's jobs and just read the task's state, and that state links no job
+   (``jobUid`` is empty, which Phrase sets when a job is created from the task): then no job was
+   created from it and looking again would only repeat the same call;
 2. if the POST fails *ambiguously* (502/504/500, read timeout, connection dropped after sending: the
    hook raises those at once instead of retrying), look again: if Phrase did create the jobs, return
    them; if not, let the failure through so Airflow's retry starts over at step 1;
@@ -16,12 +19,13 @@ Runs on the worker, never in a trigger (a trigger may be re-run after a triggere
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_phrase.exceptions import PhraseApiError, PhraseConnectionError
-from airflow_phrase.models import ConnectorTaskState, JobCreateRequest
+from airflow_phrase.models import ConnectorTaskState, JobCreateRequest, JobPartV2
 from airflow_phrase.operators.reconcile import find_jobs_of_task
 from airflow_phrase.operators.results import created_jobs_result, jobs_result
 
@@ -50,14 +54,22 @@ def create_jobs_once(
     *,
     continuous: bool = False,
     task_state: ConnectorTaskState | None = None,
+    fresh_state: bool = False,
+    levels: Sequence[int | None] | None = None,
 ) -> dict[str, Any]:
     """Create the jobs of ``download_task_id`` unless they exist; return the (created or found) jobs.
 
     The result is the plain-JSON create-job result
     (see :func:`~airflow_phrase.operators.results.jobs_result`).
-    ``task_state`` may be passed when the caller has just read the task's state.
+    ``task_state`` may be passed when the caller has just read the task's state. ``fresh_state``: it was
+    read moments ago by this same try, which also listed the file's jobs before (the ingest operator
+    within one ``execute``); then a state without ``jobUid`` is taken as "no job was created from the
+    task" and the jobs are not listed again. Never set it for a state that crossed a deferral or a retry.
+    ``levels``: the project's workflow levels, if the caller knows them (saves reading the project).
     """
-    existing = find_jobs_of_task(hook, project_uid, download_task_id, state=task_state)
+    existing: list[JobPartV2] = []
+    if not (fresh_state and task_state is not None and not task_state.job_uid):
+        existing = find_jobs_of_task(hook, project_uid, download_task_id, state=task_state, levels=levels)
     if existing:
         log.info(
             "Jobs %s were already created from download task %s in project %s; not creating them again",
@@ -77,7 +89,7 @@ def create_jobs_once(
                 download_task_id,
                 error,
             )
-            existing = find_jobs_of_task(hook, project_uid, download_task_id)
+            existing = find_jobs_of_task(hook, project_uid, download_task_id, levels=levels)
             if existing:
                 log.info("Phrase did create jobs %s; using them", ", ".join(job.uid for job in existing))
                 return jobs_result(project_uid, existing)

@@ -44,9 +44,18 @@ def workflow_levels(hook: PhraseTmsHook, project_uid: str) -> list[int | None]:
     return list(levels) or [None]
 
 
-def iter_file_jobs(hook: PhraseTmsHook, project_uid: str, filename: str) -> Iterator[JobPartV2]:
-    """Every job of the project (all workflow levels) whose file name is exactly ``filename``."""
-    for level in workflow_levels(hook, project_uid):
+def iter_file_jobs(
+    hook: PhraseTmsHook,
+    project_uid: str,
+    filename: str,
+    *,
+    levels: Sequence[int | None] | None = None,
+) -> Iterator[JobPartV2]:
+    """Every job of the project (all workflow levels) whose file name is exactly ``filename``.
+
+    ``levels``: the project's :func:`workflow_levels` if the caller already knows them.
+    """
+    for level in workflow_levels(hook, project_uid) if levels is None else levels:
         for job in hook.iter_jobs(project_uid, filename=filename, workflow_level=level):
             if job.filename == filename:
                 yield job
@@ -58,10 +67,12 @@ def find_jobs_of_task(
     download_task_id: str,
     *,
     state: ConnectorTaskState | None = None,
+    levels: Sequence[int | None] | None = None,
 ) -> list[JobPartV2]:
     """The jobs already created from ``download_task_id`` in the project (``[]`` if none).
 
-    ``state`` is the task state if the caller just read it; otherwise it is read here.
+    ``state`` is the task state if the caller just read it; otherwise it is read here. ``levels``: the
+    project's :func:`workflow_levels` if the caller already knows them.
     """
     task_id = str(download_task_id)
     if state is None:
@@ -69,7 +80,7 @@ def find_jobs_of_task(
     if state is None or not state.job_file_name:
         # Unknown task (Phrase will say so when asked to create) or no file name to search jobs by.
         return []
-    candidates = list(iter_file_jobs(hook, project_uid, state.job_file_name))
+    candidates = list(iter_file_jobs(hook, project_uid, state.job_file_name, levels=levels))
     by_task = [job for job in candidates if job.server_task_id == task_id]
     if by_task:
         return by_task

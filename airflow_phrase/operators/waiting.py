@@ -18,9 +18,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 
 import tenacity
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
+from airflow.sdk.exceptions import AirflowException
 
-from airflow_phrase.exceptions import PhraseApiError, PhraseConnectionError
+from airflow_phrase.exceptions import (
+    PhraseApiError,
+    PhraseConnectionError,
+    PhraseDownloadFailedError,
+    PhraseImportFailedError,
+)
 from airflow_phrase.models import AsyncRequest, ConnectorTaskState, ConnectorTaskStatus, JobPart
 
 if TYPE_CHECKING:
@@ -53,18 +58,6 @@ def is_transient(error: BaseException) -> bool:
     return isinstance(error, PhraseConnectionError)
 
 
-def peek(fetch: Callable[[], T]) -> T | None:
-    """One look before deciding to defer; ``None`` when the look failed transiently (then defer anyway:
-    the trigger polls through transient failures)."""
-    try:
-        return fetch()
-    except (PhraseApiError, PhraseConnectionError) as error:
-        if not is_transient(error):
-            raise
-        log.warning("Checking Phrase failed transiently (%s); waiting for it anyway", error)
-        return None
-
-
 def poll(
     fetch: Callable[[], T],
     *,
@@ -72,17 +65,27 @@ def poll(
     poll_interval: float,
     deadline: float | None,
     what: str,
+    wait_first: bool = False,
 ) -> T:
     """Call ``fetch`` every ``poll_interval`` seconds until ``done(result)``; raise :class:`PhraseWaitTimeout`
-    at ``deadline`` (epoch seconds; ``None``: no deadline)."""
+    at ``deadline`` (epoch seconds; ``None``: no deadline).
+
+    ``wait_first``: wait one interval before the first call, for work that was started a moment ago
+    (a download or an import Phrase was asked for a moment ago is practically never finished: looking at
+    once would only cost an API call).
+    """
 
     def until_deadline(retry_state: tenacity.RetryCallState) -> bool:
         return deadline is not None and time.time() >= deadline
 
-    def next_wait(retry_state: tenacity.RetryCallState) -> float:
+    def interval_or_less() -> float:
+        """One interval, or what is left of it before the deadline."""
         if deadline is None:
             return poll_interval
         return max(0.0, min(poll_interval, deadline - time.time()))
+
+    def next_wait(retry_state: tenacity.RetryCallState) -> float:
+        return interval_or_less()
 
     def log_transient(retry_state: tenacity.RetryCallState) -> None:
         outcome = retry_state.outcome
@@ -97,6 +100,8 @@ def poll(
         before_sleep=log_transient,
         reraise=False,
     )
+    if wait_first:
+        time.sleep(interval_or_less())
     try:
         return retrying(fetch)
     except tenacity.RetryError as exc:
@@ -109,14 +114,17 @@ def poll(
 
 
 def check_download(state: ConnectorTaskState, *, file_label: str) -> None:
-    """Raise :class:`AirflowFailException` with Phrase's ``errorMessage`` if the download task failed.
+    """Raise :class:`~airflow_phrase.exceptions.PhraseDownloadFailedError` (an ``AirflowFailException``)
+    with Phrase's ``errorMessage`` if the download task failed.
 
     A failed conversion or a vanished remote file does not heal by retrying the task.
     """
     if state.status.is_failure:
-        raise AirflowFailException(
-            f"Phrase connector download task {state.id} of {file_label} ended {state.status.value}: "
-            f"{state.error_message or 'Phrase gave no error message'}"
+        raise PhraseDownloadFailedError(
+            status=state.status.value,
+            error_message=state.error_message,
+            download_task_id=state.id,
+            file=file_label,
         )
 
 
@@ -128,8 +136,12 @@ def wait_for_download(
     created_after: datetime | None,
     poll_interval: float,
     deadline: float | None,
+    wait_first: bool = False,
 ) -> ConnectorTaskState:
-    """Poll the connector task states until the download task is finished (any end state)."""
+    """Poll the connector task states until the download task is finished (any end state).
+
+    ``wait_first``: the download was started a moment ago; the first look is one interval later.
+    """
 
     def finished(state: ConnectorTaskState | None) -> bool:
         return state is not None and state.status is not ConnectorTaskStatus.NEW
@@ -140,6 +152,7 @@ def wait_for_download(
         poll_interval=poll_interval,
         deadline=deadline,
         what=f"Phrase connector download task {task_id} (project {project_uid})",
+        wait_first=wait_first,
     )
     assert state is not None  # done() guarantees it
     return state
@@ -148,33 +161,39 @@ def wait_for_download(
 # ---------------------------------------------------------------- job import
 
 
-def import_failure_message(request: AsyncRequest) -> str | None:
-    """``"errorCode: errorDesc"`` of a failed import, ``None`` if it succeeded (or is still running)."""
+def check_import(request: AsyncRequest, *, jobs_label: str, job_uids: Sequence[str] = ()) -> None:
+    """Raise :class:`~airflow_phrase.exceptions.PhraseImportFailedError` (an ``AirflowFailException``)
+    with Phrase's ``errorCode``/``errorDesc`` if the import failed."""
     response = request.async_response
-    if response is None or response.error_code is None:
-        return None
-    return f"{response.error_code}: {response.error_desc or 'Phrase gave no description'}"
-
-
-def check_import(request: AsyncRequest, *, jobs_label: str) -> None:
-    """Raise :class:`AirflowFailException` with Phrase's ``errorCode``/``errorDesc`` if the import failed."""
-    failure = import_failure_message(request)
-    if failure is not None:
-        raise AirflowFailException(
-            f"Phrase could not import {jobs_label} (async request {request.id}): {failure}"
+    if response is not None and response.error_code is not None:
+        raise PhraseImportFailedError(
+            what=jobs_label,
+            error_code=response.error_code,
+            error_desc=response.error_desc,
+            async_request_id=request.id,
+            job_uids=job_uids,
         )
 
 
 def wait_for_async_request(
-    hook: PhraseTmsHook, async_request_id: str, *, poll_interval: float, deadline: float | None
+    hook: PhraseTmsHook,
+    async_request_id: str,
+    *,
+    poll_interval: float,
+    deadline: float | None,
+    wait_first: bool = False,
 ) -> AsyncRequest:
-    """Poll ``GET /api2/v1/async/{id}`` until ``asyncResponse`` is set."""
+    """Poll ``GET /api2/v1/async/{id}`` until ``asyncResponse`` is set.
+
+    ``wait_first``: the request was made a moment ago; the first look is one interval later.
+    """
     return poll(
         lambda: hook.get_async_request(async_request_id),
         done=lambda request: request.is_finished,
         poll_interval=poll_interval,
         deadline=deadline,
         what=f"the import (Phrase async request {async_request_id})",
+        wait_first=wait_first,
     )
 
 
@@ -200,9 +219,11 @@ def wait_for_jobs_import(
             what=f"the import of Phrase job {uid}",
         )
         if job.import_status is not None and job.import_status.status == "ERROR":
-            raise AirflowFailException(
-                f"Phrase could not import job {uid} ({job.filename}, {job.target_lang}): "
-                f"{job.import_status.error_message or 'Phrase gave no error message'}"
+            raise PhraseImportFailedError(
+                what=f"job {uid} ({job.filename}, {job.target_lang})",
+                error_code=None,
+                error_desc=job.import_status.error_message,
+                job_uids=[uid],
             )
         finished.append(job)
     return finished

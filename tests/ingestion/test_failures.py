@@ -7,7 +7,12 @@ from typing import Any
 import pytest
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
-from airflow_phrase.exceptions import PhraseApiError, PhraseConnectionError
+from airflow_phrase.exceptions import (
+    PhraseApiError,
+    PhraseConnectionError,
+    PhraseDownloadFailedError,
+    PhraseImportFailedError,
+)
 from airflow_phrase.ingestion.failures import (
     FAILURE_XCOM_KEY,
     FailureCategory,
@@ -30,7 +35,9 @@ def raised(func: Any, *args: Any, **kwargs: Any) -> BaseException:
 
 def download_failure(status: str, message: str) -> BaseException:
     state = ConnectorTaskState.model_validate({"id": "310007", "status": status, "errorMessage": message})
-    return raised(check_download, state, file_label="docs/legacy/broken.docx")
+    error = raised(check_download, state, file_label="docs/legacy/broken.docx")
+    assert isinstance(error, PhraseDownloadFailedError)
+    return error
 
 
 def test_a_failed_conversion_is_expected_and_keeps_phrases_message() -> None:
@@ -69,10 +76,10 @@ def test_a_failed_import_is_expected_on_both_waiting_paths() -> None:
         raised(
             operator.execute_complete_import,
             {},
-            event={
+            event={  # as the trigger reports a failed import: the finished request is in the event
                 "status": "error",
                 "async_request_id": "5200006",
-                "async_request": None,
+                "async_request": request.to_wire(),
                 "message": "JobImportFailed: bad front matter",
             },
             result={"project_uid": "P", "job_uids": ["a"], "jobs": []},
@@ -82,6 +89,54 @@ def test_a_failed_import_is_expected_on_both_waiting_paths() -> None:
     for failure in (polled, deferred):
         assert (failure.category, failure.expected) == (FailureCategory.IMPORT_FAILED, True)
         assert failure.message == "JobImportFailed: bad front matter"
+
+
+def test_a_failed_import_of_an_existing_job_is_expected() -> None:
+    """Jobs found rather than created have no async request: their importStatus says it."""
+    error = PhraseImportFailedError(
+        what="job a (x.md, de)", error_code=None, error_desc="unterminated front matter", job_uids=["a"]
+    )
+
+    failure = classify_failure(error)
+
+    assert (failure.category, failure.message) == (FailureCategory.IMPORT_FAILED, "unterminated front matter")
+
+
+def test_the_type_decides_not_the_message_text() -> None:
+    """A message that reads like Phrase's verdict is not one: only the typed exceptions are expected."""
+    lookalikes = [
+        AirflowFailException("Phrase connector download task 5 of x.docx ended CONVERTER_ERROR: nope"),
+        AirflowFailException("Phrase could not import jobs a of project P (async request 7): E: d"),
+    ]
+    for error in lookalikes:
+        assert classify_failure(error).category is FailureCategory.UNEXPECTED
+
+
+def test_a_deferred_import_wait_that_could_not_read_the_request_is_unexpected() -> None:
+    """The trigger's error event without a finished request (e.g. HTTP 403 while polling) is no verdict."""
+    operator = PhraseIngestConnectorFileOperator(
+        task_id="ingest_file",
+        connector="1001",
+        folder="docs",
+        file="x.md",
+        project_uid="P",
+        target_langs=["de"],
+    )
+    error = raised(
+        operator.execute_complete_import,
+        {},
+        event={
+            "status": "error",
+            "async_request_id": "5200006",
+            "async_request": None,
+            "message": "PhraseApiError: HTTP 403 AuthAccessDenied",
+        },
+        result={"project_uid": "P", "job_uids": ["a"], "jobs": []},
+    )
+
+    assert isinstance(error, AirflowFailException) and not isinstance(error, PhraseImportFailedError)
+    assert classify_failure(error).category is FailureCategory.UNEXPECTED
+    assert "Waiting for Phrase to import jobs a of project P (async request 5200006) failed" in str(error)
 
 
 @pytest.mark.parametrize(

@@ -171,3 +171,70 @@ def test_the_asset_event_extra_lists_only_new_jobs() -> None:
         ],
         "source_run_id": "scheduled__x",
     }
+
+
+def partial_result(name: str) -> dict[str, Any]:
+    """The ingest result when de already had a job and only ja was created (``reused="partial"``)."""
+    return {
+        **result(name, reused="partial"),
+        "new_job_uids": [f"job-{name}-ja"],
+        "existing_job_uids": [f"job-{name}-de"],
+    }
+
+
+def test_a_partial_ingest_counts_only_the_created_jobs_as_new() -> None:
+    summary = build_summary(
+        selection=selection(["docs/a.md", "docs/b.md", "docs/c.md"]),
+        states={0: "success", 1: "success", 2: "success"},
+        results=[
+            {**result("a.md"), "new_job_uids": ["job-a.md-de", "job-a.md-ja"], "existing_job_uids": []},
+            partial_result("b.md"),
+            {**result("c.md", reused="jobs"), "new_job_uids": [], "existing_job_uids": ["job-c.md-de"]},
+        ],
+        failures=[None, None, None],
+    )
+
+    b = summary.files[1]
+    assert [job.uid for job in b.new_jobs] == ["job-b.md-ja"]
+    assert [job.uid for job in b.existing_jobs] == ["job-b.md-de"]
+    assert summary.jobs_by_language(new_only=True) == {
+        "de": ["job-a.md-de"],
+        "ja": ["job-a.md-ja", "job-b.md-ja"],
+    }
+    assert [job.uid for job in summary.existing_job_refs()] == ["job-b.md-de", "job-c.md-de", "job-c.md-ja"]
+    extra = asset_event_extra(summary, run_id="r")
+    assert extra["job_uids"] == ["job-a.md-de", "job-a.md-ja", "job-b.md-ja"]
+    assert [job["uid"] for job in extra["jobs"]] == extra["job_uids"]
+    assert IngestionSummary.model_validate(summary.model_dump(mode="json")) == summary
+
+
+def test_the_report_shows_which_jobs_are_new() -> None:
+    summary = build_summary(
+        selection=selection(["docs/a.md", "docs/b.md", "docs/c.md"]),
+        states={0: "success", 1: "success", 2: "success"},
+        results=[result("a.md"), partial_result("b.md"), result("c.md", reused="jobs")],
+        failures=[None, None, None],
+    )
+
+    text = render_summary(summary)
+
+    assert "Jobs          3 new, 3 already in Phrase" in text
+    rows = {line.split()[0]: line for line in text.splitlines() if line.startswith("  docs/")}
+    assert "  ingested  " in rows["docs/a.md"]
+    assert "ingested (1 of 2 jobs new)" in rows["docs/b.md"]
+    assert "already ingested" in rows["docs/c.md"]
+    per_language = text.split("New jobs per language\n", 1)[1].splitlines()
+    assert [line.split()[:2] for line in per_language] == [["de", "1"], ["ja", "2"]]
+    assert "job-b.md-de" not in text.split("New jobs per language", 1)[1]
+
+
+def test_a_result_without_new_job_uids_counts_as_before() -> None:
+    """Results of an older provider have no ``new_job_uids``: every job is new unless reused="jobs"."""
+    summary = build_summary(
+        selection=selection(["docs/a.md", "docs/b.md"]),
+        states={0: "success", 1: "success"},
+        results=[result("a.md", reused="download"), result("b.md", reused="jobs")],
+        failures=[None, None],
+    )
+
+    assert [job.uid for job in summary.new_job_refs()] == ["job-a.md-de", "job-a.md-ja"]

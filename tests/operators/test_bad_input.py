@@ -9,6 +9,7 @@ import pytest
 from airflow.sdk.exceptions import AirflowFailException
 from pydantic import BaseModel
 
+from airflow_phrase.links import JOBS_URL_XCOM_KEY, PROJECT_URL_XCOM_KEY
 from airflow_phrase.models import JobCreateRequest
 from airflow_phrase.operators.create_job import PhraseCreateJobFromConnectorTaskOperator
 from airflow_phrase.operators.download import PhraseConnectorDownloadOperator
@@ -130,7 +131,8 @@ def test_job_arguments_are_rejected_before_any_call(
     assert expected in str(raised.value)
     assert f"task {operator.task_id!r}" in str(raised.value)
     assert calls(emulator) == []
-    assert context["ti"].pushes == []
+    # Only the links' keys, empty: so the task runner's link lookup finds them (no "XCom not found").
+    assert context["ti"].xcom == {PROJECT_URL_XCOM_KEY: "", JOBS_URL_XCOM_KEY: ""}
 
 
 def test_create_job_rejects_an_empty_download_task_id(emulator: Any, context: dict[str, Any]) -> None:
@@ -161,6 +163,7 @@ def test_download_arguments_are_rejected_before_any_call(
         operator.execute(context)
     assert expected in str(raised.value)
     assert calls(emulator) == []
+    assert context["ti"].xcom == {PROJECT_URL_XCOM_KEY: ""}  # its only link
 
 
 # --------------------------------------------------------------------------- unknown names: only GETs
@@ -185,6 +188,25 @@ def test_unknown_connector_name_fails_listing_the_connectors(
 
 
 @pytest.mark.parametrize("kind", ["download", "ingest"])
+def test_unknown_connector_id_fails_listing_the_connectors(
+    kind: str, emulator: Any, context: dict[str, Any]
+) -> None:
+    """An id is tried directly (no connector listing on the happy path); when no connector has it, the
+    connectors are listed for the message."""
+    fields = {"connector": "4242", "folder": "docs/guides", "file": "install.md", "project_uid": WEBSITE}
+    if kind == "download":
+        operator: Any = PhraseConnectorDownloadOperator(task_id="download", **fields)
+    else:
+        operator = PhraseIngestConnectorFileOperator(task_id="ingest", target_langs=["de"], **fields)
+    with pytest.raises(AirflowFailException) as raised:
+        operator.execute(context)
+    message = str(raised.value)
+    assert "No Phrase connector has the id or name '4242'" in message
+    assert "'Docs Git' (id 1001" in message
+    assert calls(emulator) == [("GET", "/api2/v1/connectors/4242/folders"), ("GET", "/api2/v1/connectors")]
+
+
+@pytest.mark.parametrize("kind", ["download", "ingest"])
 def test_missing_file_fails_listing_the_folder(kind: str, emulator: Any, context: dict[str, Any]) -> None:
     fields = {"connector": "1001", "folder": "docs/guides", "file": "instal.md", "project_uid": WEBSITE}
     if kind == "download":
@@ -198,3 +220,22 @@ def test_missing_file_fails_listing_the_folder(kind: str, emulator: Any, context
     assert "'install.md'" in message and "'bad-import.md'" in message
     requests = calls(emulator)
     assert requests and all(method == "GET" for method, _ in requests), requests
+
+
+def test_a_connection_that_cannot_be_read_leaves_empty_links(emulator: Any, context: dict[str, Any]) -> None:
+    """No project URL without a connection: the links get empty values, so they still resolve quietly."""
+    operator = PhraseIngestConnectorFileOperator(
+        task_id="ingest",
+        phrase_conn_id="phrase_tms_nowhere",
+        connector="1001",
+        folder="docs/guides",
+        file="install.md",
+        project_uid=WEBSITE,
+        target_langs=["de"],
+    )
+
+    with pytest.raises(Exception, match="phrase_tms_nowhere"):
+        operator.execute(context)
+
+    assert context["ti"].xcom == {PROJECT_URL_XCOM_KEY: "", JOBS_URL_XCOM_KEY: ""}
+    assert calls(emulator) == []

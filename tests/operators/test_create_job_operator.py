@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, TaskDeferred
 
-from airflow_phrase.exceptions import PhraseApiError, PhraseConnectionError
+from airflow_phrase.exceptions import PhraseApiError, PhraseConnectionError, PhraseImportFailedError
 from airflow_phrase.links import JOB_URLS_XCOM_KEY, JOBS_URL_XCOM_KEY, PROJECT_URL_XCOM_KEY
 from airflow_phrase.operators.create_job import PhraseCreateJobFromConnectorTaskOperator
 from airflow_phrase.operators.waiting import PhraseWaitTimeout
@@ -18,6 +18,7 @@ from tests.operators.conftest import (
     CREATE_JOB_PATH,
     REVIEW,
     WEBSITE,
+    calls,
     jobs_in,
     posts,
     start_finished_download,
@@ -218,12 +219,14 @@ def test_waits_for_the_import_on_the_worker(emulator: Any, context: dict[str, An
 def test_a_failed_import_fails_with_phrases_error_code(emulator: Any, context: dict[str, Any]) -> None:
     task_id = start_finished_download(emulator, WEBSITE, file="bad-import.md")["download_task_id"]
 
-    with pytest.raises(AirflowFailException) as raised:
+    with pytest.raises(PhraseImportFailedError) as raised:
         _operator(WEBSITE, task_id, wait_for_import=True, deferrable=False).execute(context)
 
     message = str(raised.value)
     assert "JobImportFailed: Import of bad-import.md failed: unterminated YAML front matter" in message
     assert "project prjWebsite000000000001" in message
+    assert raised.value.error_code == "JobImportFailed"
+    assert sorted(raised.value.job_uids) == sorted(job["uid"] for job in jobs_in(emulator, WEBSITE))
 
 
 def test_a_429_storm_while_waiting_for_the_import_only_delays_the_task(
@@ -279,13 +282,29 @@ def test_defers_on_the_async_request_with_the_result_in_kwargs(
     assert len(jobs_in(emulator, WEBSITE)) == 2
 
 
-def test_does_not_defer_when_the_import_already_finished(emulator: Any, context: dict[str, Any]) -> None:
+def test_defers_right_after_creating_without_looking_at_the_import(
+    emulator: Any, context: dict[str, Any]
+) -> None:
+    """An import Phrase was asked for a moment ago is not finished: looking would only cost a call."""
     task_id = start_finished_download(emulator, WEBSITE)["download_task_id"]
-    emulator.admin.configure(import_delay=0)
+    emulator.admin.clear_journal()
 
-    result = _operator(WEBSITE, task_id, wait_for_import=True, deferrable=True).execute(context)
+    with pytest.raises(TaskDeferred):
+        _operator(WEBSITE, task_id, wait_for_import=True, deferrable=True).execute(context)
 
-    assert len(result["job_uids"]) == 2
+    assert not [path for method, path in calls(emulator) if path.startswith("/api2/v1/async/")]
+    assert len(posts(emulator, "/jobs/connectorTask")) == 1
+
+
+def test_found_jobs_are_not_deferred_for(emulator: Any, context: dict[str, Any]) -> None:
+    """Jobs an earlier try created have no async request: their import status is checked at once."""
+    task_id = start_finished_download(emulator, WEBSITE)["download_task_id"]
+    created = _operator(WEBSITE, task_id, wait_for_import=True, deferrable=False).execute(context)
+
+    again = _operator(WEBSITE, task_id, wait_for_import=True, deferrable=True).execute(context)
+
+    assert sorted(again["job_uids"]) == sorted(created["job_uids"])
+    assert again["async_request_id"] is None
 
 
 RESULT = {
@@ -323,17 +342,38 @@ def test_execute_complete_success_returns_the_result() -> None:
 
 
 def test_execute_complete_error_fails_with_phrases_message() -> None:
-    event = {
+    event = {  # as the trigger reports a failed import: with the finished request
         "status": "error",
         "async_request_id": "5200001",
         "message": "JobImportFailed: broken front matter",
+        "async_request": {
+            "id": "5200001",
+            "action": "IMPORT_JOB",
+            "asyncResponse": {"errorCode": "JobImportFailed", "errorDesc": "broken front matter"},
+        },
     }
     with pytest.raises(
-        AirflowFailException,
-        match=r"could not import jobs jobPart000000000000001 .*"
-        r"JobImportFailed: broken front matter",
-    ):
+        PhraseImportFailedError,
+        match=r"^Phrase could not import jobs jobPart000000000000001 of project prjWebsite000000000001 "
+        r"\(async request 5200001\): JobImportFailed: broken front matter$",
+    ) as raised:
         _complete(event)
+
+    error = raised.value
+    assert (error.error_code, error.error_desc) == ("JobImportFailed", "broken front matter")
+    assert error.async_request_id == "5200001"
+    assert error.job_uids == ["jobPart000000000000001"]
+
+
+def test_execute_complete_error_without_phrases_verdict_is_no_import_failure() -> None:
+    """The trigger could not read the request (e.g. HTTP 403): the task fails, but not as a failed import."""
+    event = {"status": "error", "async_request_id": "5200001", "message": "PhraseApiError: HTTP 403"}
+    with pytest.raises(
+        AirflowFailException, match=r"Waiting for Phrase to import .* failed: .*403"
+    ) as raised:
+        _complete(event)
+
+    assert not isinstance(raised.value, PhraseImportFailedError)
 
 
 def test_execute_complete_timeout_is_a_clear_retryable_failure() -> None:

@@ -12,6 +12,7 @@ import pytest
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, TaskDeferred
 
 from airflow_phrase.emulator.seed import DEMO_SEED_PATH
+from airflow_phrase.exceptions import PhraseDownloadFailedError, PhraseImportFailedError
 from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
 from airflow_phrase.links import JOBS_URL_XCOM_KEY, PROJECT_URL_XCOM_KEY
 from airflow_phrase.operators.ingest import PhraseIngestConnectorFileOperator
@@ -71,6 +72,7 @@ def test_ingests_a_file_into_jobs(emulator: Any, context: dict[str, Any]) -> Non
     assert result["connector_id"] == "1001"
     assert result["last_modified"]
     assert result["async_request_id"]
+    assert (result["new_job_uids"], result["existing_job_uids"]) == (result["job_uids"], [])
     tasks = emulator.admin.snapshot()["downloadTasks"]
     assert [task["id"] for task in tasks] == [result["download_task_id"]]
     assert {job["downloadTaskId"] for job in jobs_in(emulator)} == {result["download_task_id"]}
@@ -195,19 +197,35 @@ def test_a_download_someone_turned_into_jobs_is_not_reused(emulator: Any, contex
 def test_a_failed_download_fails_once_with_phrases_message(
     folder: str, file: str, status: str, message: str, emulator: Any, context: dict[str, Any]
 ) -> None:
-    with pytest.raises(AirflowFailException) as raised:
+    with pytest.raises(PhraseDownloadFailedError) as raised:  # an AirflowFailException: no retries
         _operator(folder=folder, file=file).execute(context)
 
-    text = str(raised.value)
-    assert f"of {folder}/{file} ended {status}: {message}" in text
+    error = raised.value
+    (task,) = emulator.admin.snapshot()["downloadTasks"]
+    assert (
+        str(error)
+        == f"Phrase connector download task {task['id']} of {folder}/{file} ended {status}: {message}"
+    )
+    assert (error.status, error.error_message, error.download_task_id) == (status, message, task["id"])
+    assert error.file == f"{folder}/{file}"
+    assert error.conversion_failed is (status == "CONVERTER_ERROR")
     assert _create_posts(emulator) == []
     assert jobs_in(emulator) == []
 
 
 def test_a_failed_import_fails_with_phrases_error(emulator: Any, context: dict[str, Any]) -> None:
-    with pytest.raises(AirflowFailException, match=r"JobImportFailed: Import of bad-import.md failed"):
+    with pytest.raises(
+        PhraseImportFailedError, match=r"JobImportFailed: Import of bad-import.md failed"
+    ) as raised:
         _operator(file="bad-import.md", wait_for_import=True).execute(context)
-    assert len(jobs_in(emulator)) == 4  # the jobs exist; their import failed
+    jobs = jobs_in(emulator)
+    assert len(jobs) == 4  # the jobs exist; their import failed
+    error = raised.value
+    assert error.error_code == "JobImportFailed"
+    assert error.error_desc and error.error_desc.startswith("Import of bad-import.md failed")
+    assert sorted(error.job_uids) == sorted(job["uid"] for job in jobs)
+    (request,) = emulator.admin.snapshot()["asyncRequests"]
+    assert error.async_request_id == str(request["id"])
 
 
 def test_languages_outside_the_project_fail_with_phrases_message(
@@ -272,7 +290,9 @@ def test_defers_on_the_connector_task_with_links_already_pushed(
     assert trigger.deadline is not None and before + 300 <= trigger.deadline <= time.time() + 300
     created_after = datetime.fromisoformat(trigger.created_after)
     assert created_after <= datetime.fromisoformat(task["dateCreated"])
-    assert context["ti"].pushes == [PROJECT_URL_XCOM_KEY]  # before deferring; no jobs yet
+    # Before deferring, both links: the jobs link opens the project until jobs exist.
+    assert context["ti"].pushes == [PROJECT_URL_XCOM_KEY, JOBS_URL_XCOM_KEY]
+    assert context["ti"].xcom[JOBS_URL_XCOM_KEY] == context["ti"].xcom[PROJECT_URL_XCOM_KEY]
     assert _create_posts(emulator) == []
 
 
@@ -344,15 +364,19 @@ def test_execute_complete_error_with_a_task_state_reports_phrases_message() -> N
     state = {"id": "310001", "status": "CONVERTER_ERROR", "errorMessage": "Unable to convert broken.docx"}
     event = _event("error", task_state=state, message="Unable to convert broken.docx")
     with pytest.raises(
-        AirflowFailException, match=r"of docs/legacy/broken.docx ended CONVERTER_ERROR: Unable to"
-    ):
+        PhraseDownloadFailedError, match=r"of docs/legacy/broken.docx ended CONVERTER_ERROR: Unable to"
+    ) as raised:
         _operator().execute_complete({}, event=event, progress=PROGRESS)
+    assert raised.value.conversion_failed and raised.value.download_task_id == "310001"
 
 
 def test_execute_complete_error_without_a_state_reports_the_trigger_message() -> None:
     event = _event("error", message="PhraseApiError: HTTP 403 AuthAccessDenied")
-    with pytest.raises(AirflowFailException, match=r"task 310001 of docs/legacy/broken.docx failed: .*403"):
+    with pytest.raises(
+        AirflowFailException, match=r"task 310001 of docs/legacy/broken.docx failed: .*403"
+    ) as raised:
         _operator().execute_complete({}, event=event, progress=PROGRESS)
+    assert not isinstance(raised.value, PhraseDownloadFailedError)  # no verdict on the file
 
 
 def test_execute_complete_timeout_is_a_clear_failure() -> None:

@@ -90,6 +90,9 @@ def _assert_union(result: dict[str, Any], first: dict[str, Any]) -> None:
     assert [job["targetLang"] for job in result["jobs"]] == GROWN_LANGS
     assert result["job_uids"] == [job["uid"] for job in result["jobs"]]
     assert result["job_uids"][:2] == first["job_uids"]
+    # Which of them are new: the ja job only; de and fr_fr were there.
+    assert result["existing_job_uids"] == first["job_uids"]
+    assert result["new_job_uids"] == result["job_uids"][2:]
     assert json.loads(json.dumps(result)) == result
 
 
@@ -120,6 +123,7 @@ def test_a_grown_language_list_creates_only_the_new_language(
 
     assert third["reused"] == "jobs"
     assert third["job_uids"] == second["job_uids"]
+    assert (third["new_job_uids"], third["existing_job_uids"]) == ([], second["job_uids"])
     assert len(_create_posts(emulator)) == 2 and len(_download_posts(emulator)) == 2
 
 
@@ -164,6 +168,8 @@ def test_assignments_are_narrowed_to_the_new_languages_in_a_workflow_project(emu
         ("es", 2),
     ]
     assert second["job_uids"][:2] == first_result["job_uids"]
+    assert second["existing_job_uids"] == first_result["job_uids"]
+    assert second["new_job_uids"] == second["job_uids"][2:]  # es at both workflow levels
     jobs = jobs_in(emulator, REVIEW)
     assert Counter(job["targetLang"] for job in jobs) == {"de": 2, "es": 2}
     new = [job for job in jobs if job["downloadTaskId"] == second["download_task_id"]]
@@ -249,3 +255,24 @@ def test_resumed_without_kwargs_the_missing_languages_are_read_back_from_phrase(
     assert again["reused"] == "partial"  # the ja job is this task's, not one that was there before
     assert again["download_task_id"] == task_id
     _assert_only_ja_created_from(emulator, first, task_id)
+
+
+def test_resumed_without_the_import_result_the_new_jobs_are_told_from_the_existing(emulator: Any) -> None:
+    """dag.test() of Airflow <= 3.3.2 resumes the import wait without the result: it is read back from
+    Phrase, and the jobs created last (the ja job) are the new ones."""
+    first = _operator(target_langs=FIRST_LANGS).execute(_ctx())
+    second = _operator(target_langs=GROWN_LANGS).execute(_ctx())
+    event = {
+        "status": "success",
+        "async_request_id": second["async_request_id"],
+        "message": "",
+        "async_request": {"id": second["async_request_id"], "asyncResponse": {}},
+    }
+
+    rebuilt = _operator(target_langs=GROWN_LANGS).execute_complete_import(_ctx(), event=event, result=None)
+
+    assert rebuilt["reused"] == "partial"
+    assert rebuilt["job_uids"] == second["job_uids"]
+    assert rebuilt["existing_job_uids"] == first["job_uids"]
+    assert rebuilt["new_job_uids"] == second["new_job_uids"]
+    assert rebuilt["download_task_id"] == second["download_task_id"]
