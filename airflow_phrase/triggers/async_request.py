@@ -19,8 +19,8 @@ then the ``timeout`` event is emitted at the deadline, without a poll. Why: a tr
 second or two of the deferral can have the resumed try queued before Airflow's scheduler has processed
 the deferral; the scheduler then logs a "state mismatch" and puts the task ``up_for_retry``
 (apache/airflow#67287: Airflow 3.3.2 guards a ``scheduled`` task against this, not a ``queued`` one;
-related: apache/airflow#72716, apache/airflow#72767). Polling at once is redundant anyway: the operators
-look at the request right before deferring, so a request that had already finished never defers.
+related: apache/airflow#72716, apache/airflow#72767). Polling at once is of little use anyway: the operators
+defer right after creating the jobs, whose import cannot have finished yet.
 ``not_before`` is serialized with the trigger, so a triggerer restart does not delay it again: a rebuilt
 trigger whose ``not_before`` has passed polls at once.
 """

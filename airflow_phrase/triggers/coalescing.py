@@ -69,10 +69,10 @@ is a race in Airflow's scheduler: when a trigger fires within a second or so of 
 resumed try can be queued before the scheduler has processed the deferral; the scheduler then logs a
 "state mismatch" and puts the task ``up_for_retry`` (apache/airflow#67287; the guard of Airflow 3.3.2
 covers a ``scheduled`` task but not a ``queued`` one; related: apache/airflow#72716,
-apache/airflow#72767). An immediate poll is redundant anyway: the operators and the sensor look at the
-task once right before deferring, so a task that had already finished never defers. A waiter joining
-a poller that is already polling for others simply ignores (is not given) the results of polls that
-started before its ``not_before``; a new poller schedules its first poll for the earliest
+apache/airflow#72767). An immediate poll is of little use anyway: the sensor looks at the task once right
+before deferring, and the operators defer right after starting a download that cannot have finished yet.
+A waiter joining a poller that is already polling for others simply ignores (is not given) the results of
+polls that started before its ``not_before``; a new poller schedules its first poll for the earliest
 ``not_before`` among its waiters. So coalescing is kept: still about one call per interval.
 
 Triggerer restart

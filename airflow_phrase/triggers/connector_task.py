@@ -22,11 +22,12 @@ then the ``timeout`` event is emitted at the deadline. Why: a trigger that fires
 the deferral can have the resumed try queued before Airflow's scheduler has processed the deferral; the
 scheduler then logs a "state mismatch" and puts the task ``up_for_retry`` (apache/airflow#67287: Airflow
 3.3.2 guards a ``scheduled`` task against this, not a ``queued`` one; related: apache/airflow#72716,
-apache/airflow#72767). Polling at once is redundant anyway: the operators and the sensor look at the task
-right before deferring, so a task that had already finished never defers. An error known early (a
-poll made for other waiters of the shared poller failed for good, e.g. 404 or bad credentials) is held
-until ``not_before`` as well. ``not_before`` is serialized with the trigger, so a triggerer restart does not
-delay it again: a rebuilt trigger whose ``not_before`` has passed polls at once.
+apache/airflow#72767). Polling at once is of little use anyway: the sensor looks at the task right before
+deferring, and the operators defer right after starting a download that cannot have finished yet.
+An error known early (a poll made for other waiters of the shared poller failed for good, e.g. 404 or bad
+credentials) is held until ``not_before`` as well. ``not_before`` is serialized with the trigger, so a
+triggerer restart does not delay it again: a rebuilt trigger whose ``not_before`` has passed polls at
+once.
 """
 
 from __future__ import annotations
