@@ -8,7 +8,7 @@ the hook and reports its status and import status.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from airflow_phrase.ingestion.summary import text_table
@@ -33,11 +33,26 @@ def jobs_from_events(extras: Iterable[Mapping[str, Any]]) -> dict[str, list[str]
     return by_project
 
 
+_EVENT_IDENTITY = ("source_dag_id", "source_run_id", "source_task_id", "source_map_index", "timestamp")
+
+
+def _event_key(event: Any) -> Hashable:
+    """What identifies one Asset event: its asset and source (the object itself if it has neither)."""
+    source = tuple(getattr(event, name, None) for name in _EVENT_IDENTITY)
+    if all(value is None for value in source):
+        return id(event)
+    return (getattr(getattr(event, "asset", None), "uri", None), *source)
+
+
 def event_extras(triggering_asset_events: Mapping[Any, Iterable[Any]] | None) -> list[dict[str, Any]]:
-    """The extras of every triggering Asset event (``context["triggering_asset_events"]``)."""
+    """The extras of every triggering Asset event (``context["triggering_asset_events"]``), once each.
+
+    Airflow 3.3.2 lists an event that came through an alias twice: under its Asset and under the alias.
+    """
     if not triggering_asset_events:
         return []
-    return [dict(event.extra or {}) for events in triggering_asset_events.values() for event in events]
+    unique = {_event_key(event): event for events in triggering_asset_events.values() for event in events}
+    return [dict(event.extra or {}) for event in unique.values()]
 
 
 def job_report(hook: PhraseTmsHook, jobs: Mapping[str, list[str]]) -> list[dict[str, Any]]:
