@@ -3,7 +3,10 @@
 1. starts the Phrase TMS emulator (shipped demo seed) on a free loopback port;
 2. makes a throwaway ``AIRFLOW_HOME`` on SQLite and migrates it;
 3. points ``phrase_tms_default`` at the emulator (``AIRFLOW_CONN_PHRASE_TMS_DEFAULT``), creates the pool;
-4. runs ``phrase_connector_ingestion`` once with ``airflow dags test``;
+4. runs ``phrase_connector_ingestion`` for one hourly interval with ``airflow dags test``: the logical date
+   is now, so the run's data interval (its window) is the hour before now, as for a scheduled run
+   (``CronTriggerTimetable`` with a one-hour interval); the seed's recent files fall in it, a few old
+   ones do not;
 5. prints what happened, stops the emulator (by its pid) and removes the throwaway home.
 
 Airflow's own output goes to a log file whose path is printed. Exit status 0 unless something
@@ -23,6 +26,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -30,7 +34,6 @@ if TYPE_CHECKING:
     from airflow_phrase.demo.processes import EmulatorProcess
 
 DAG_ID = "phrase_connector_ingestion"
-DEFAULT_LOOKBACK_HOURS = 168.0
 POOL_SLOTS = 4
 REPO_DAGS = Path(__file__).resolve().parents[2] / "dags"
 
@@ -64,9 +67,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--lookback-hours",
         type=float,
-        default=DEFAULT_LOOKBACK_HOURS,
-        help="window of the run: files modified in the last N hours (default %(default)s: the whole seed, "
-        "including the file whose conversion fails)",
+        default=None,
+        help="ingest the files modified in the last N hours instead of the run's data interval (the hour "
+        "before now); e.g. 168 takes every file of the seed",
     )
     parser.add_argument("--dags-folder", type=Path, default=REPO_DAGS, help="default: the repository's dags/")
     parser.add_argument("--log-file", type=Path, default=None, help="Airflow's output (default: a temp file)")
@@ -124,6 +127,24 @@ def main(argv: Sequence[str] | None = None) -> int:
                 shutil.rmtree(home, ignore_errors=True)
 
 
+def dags_test_command(now: datetime, lookback_hours: float | None = None) -> list[str]:
+    """``airflow dags test`` arguments for the run of the interval ending ``now``.
+
+    The logical date is ``now`` (to the second): the DAG's timetable infers the data interval
+    ``[now - 1 hour, now)`` from it, the window a scheduled run covers. ``lookback_hours`` replaces it by
+    a longer (or shorter) window through the DAG's ``lookback_hours`` Param.
+    """
+    command = ["dags", "test", DAG_ID, now.astimezone(timezone.utc).replace(microsecond=0).isoformat()]
+    if lookback_hours is not None:
+        hours = int(lookback_hours) if float(lookback_hours).is_integer() else lookback_hours
+        command += ["--conf", json.dumps({"lookback_hours": hours})]
+    return command
+
+
+def _quoted(arg: str) -> str:
+    return f"'{arg}'" if arg.startswith("{") else arg
+
+
 def _connection(base_url: str) -> str:
     return json.dumps(
         {
@@ -161,12 +182,11 @@ def _run(
     if run_airflow(pool, env=env, log=log, timeout=300).returncode != 0:
         raise DemoError("'airflow pools set' failed.")
     _done(f"{POOL_SLOTS} slots")
-    hours = args.lookback_hours
-    conf = {"lookback_hours": int(hours) if float(hours).is_integer() else hours}
+    command = dags_test_command(datetime.now(timezone.utc), args.lookback_hours)
     _step(f"Running {DAG_ID}")
-    print(f"airflow dags test --conf '{json.dumps(conf)}'", flush=True)
+    print(" ".join(["airflow dags test", *(_quoted(arg) for arg in command[3:])]), flush=True)
     t0 = time.monotonic()
-    test = run_airflow(["dags", "test", DAG_ID, "--conf", json.dumps(conf)], env=env, log=log, timeout=1200)
+    test = run_airflow(command, env=env, log=log, timeout=1200)
     run_seconds = time.monotonic() - t0
     return print_outcome(
         emulator_root=emulator.root_url,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,16 +13,16 @@ import pytest
 pytestmark = pytest.mark.dagtest
 
 REPO = Path(__file__).resolve().parents[2]
-SEED_FILES = [
-    "docs/api/reference.json",
+#: The seed's docs/ files modified in the hour before the demo's run (its data interval), and the old ones.
+IN_WINDOW = [
     "docs/getting started.md",
     "docs/guides/bad-import.md",
     "docs/guides/install.md",
     "docs/guides/überblick.md",
     "docs/legacy/broken.docx",
-    "docs/legacy/gone.md",
     "docs/site/index.html",
 ]
+OUTSIDE_WINDOW = ["docs/api/reference.json", "docs/legacy/gone.md"]
 
 
 @pytest.fixture(scope="module")
@@ -39,30 +40,40 @@ def demo() -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_the_demo_succeeds_and_reports_every_file(demo: subprocess.CompletedProcess[str]) -> None:
+def test_the_demo_ingests_one_hourly_interval_and_reports_every_file_in_it(
+    demo: subprocess.CompletedProcess[str],
+) -> None:
     out = demo.stdout
     assert demo.returncode == 0, out + demo.stderr[-3000:]
     assert re.search(r"DAG run manual__\S+: success", out)
-    assert "Outcome       5 ingested, 3 expected failure(s), 0 unexpected" in out
+    # The run's window is its data interval: the hour before its logical date (now), as a scheduled run's.
+    window = re.search(r"^Window\s+(\S+ \S+) UTC \.\. (\S+ \S+) UTC \(data interval\)$", out, re.MULTILINE)
+    assert window, out
+    start, end = (datetime.fromisoformat(moment.replace(" ", "T")) for moment in window.groups())
+    assert end - start == timedelta(hours=1)
+    assert re.search(r"^Files\s+8 listed, 6 selected \(2 outside the window, 0 filtered", out, re.MULTILINE)
+    assert "Outcome       4 ingested, 2 expected failure(s), 0 unexpected" in out
     table = (
         re.match(r"^  (docs/.+?)\s{2,}(ingested|already ingested|FAILED)", line) for line in out.splitlines()
     )
     rows = {match[1]: match.string for match in table if match}
-    assert sorted(rows) == SEED_FILES
+    assert sorted(rows) == IN_WINDOW
     for path, line in rows.items():
         calls = int(line.split()[-1])
         assert calls > 0, f"no API calls attributed to {path}"
     assert "FAILED (expected)" in rows["docs/legacy/broken.docx"]
+    assert "FAILED (expected)" in rows["docs/guides/bad-import.md"]
     assert re.search(r"docs/site/index.html\s+ingested\s+de, fr_fr, ja", rows["docs/site/index.html"])
+    for old in OUTSIDE_WINDOW:
+        assert old not in out, f"{old} is days old: outside the one-hour window"
 
 
 def test_the_demo_explains_failures_jobs_calls_and_time(demo: subprocess.CompletedProcess[str]) -> None:
     out = demo.stdout
     assert "conversion failed: Unable to convert broken.docx" in out
-    assert "connector could not fetch the file: remote file not found: docs/legacy/gone.md" in out
     assert "import failed: JobImportFailed" in out
     for lang in ("de", "fr_fr", "ja"):
-        assert re.search(rf"^  {lang}\s+5\s+jobPart", out, re.MULTILINE), lang
+        assert re.search(rf"^  {lang}\s+4\s+jobPart", out, re.MULTILINE), lang
     total = re.search(r"^API calls\s+(\d+) in total: (\d+) to list the folder", out, re.MULTILINE)
     assert total and int(total[1]) > int(total[2]) > 0
     assert re.search(r"^Elapsed\s+[\d.]+ s in total, [\d.]+ s for 'airflow dags test'", out, re.MULTILINE)

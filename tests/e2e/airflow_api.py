@@ -124,17 +124,30 @@ class AirflowApiClient:
     # -- runs -----------------------------------------------------------------------------------------
 
     def trigger_run(
-        self, dag_id: str, *, conf: Mapping[str, Any] | None = None, run_id: str | None = None
+        self,
+        dag_id: str,
+        *,
+        conf: Mapping[str, Any] | None = None,
+        run_id: str | None = None,
+        logical_date: datetime | None = None,
+        data_interval: tuple[datetime, datetime] | None = None,
     ) -> dict:
-        """Trigger a run now (``logical_date`` = now, so the DAG's timetable computes a data interval)."""
+        """Trigger a run now. Its ``logical_date`` (default: now) gives it a data interval through the DAG's
+        timetable, unless ``data_interval`` (start, end) is given."""
         body: dict[str, Any] = {
-            "logical_date": datetime.now(timezone.utc).isoformat(),
+            "logical_date": (logical_date or datetime.now(timezone.utc)).isoformat(),
             "conf": dict(conf or {}),
         }
+        if data_interval is not None:
+            body["data_interval_start"], body["data_interval_end"] = (m.isoformat() for m in data_interval)
         if run_id is not None:
             body["dag_run_id"] = run_id
         result: dict = self.request("POST", f"/dags/{dag_id}/dagRuns", json=body)
         return result
+
+    def dag_runs(self, dag_id: str) -> list[dict]:
+        """Every run of the DAG, oldest first (``run_type`` says manual, scheduled, asset_triggered...)."""
+        return list(self._paginate(f"/dags/{dag_id}/dagRuns", "dag_runs", {"order_by": "id"}))
 
     def get_run(self, dag_id: str, run_id: str) -> dict:
         result: dict = self.request("GET", f"/dags/{dag_id}/dagRuns/{run_id}")
@@ -174,6 +187,24 @@ class AirflowApiClient:
     def clear_run(self, dag_id: str, run_id: str) -> Any:
         """Clear every task of the run (the run goes back to queued and runs again)."""
         return self.request("POST", f"/dags/{dag_id}/dagRuns/{run_id}/clear", json={"dry_run": False})
+
+    # -- assets ---------------------------------------------------------------------------------------
+
+    def asset_events(self, **filters: str) -> list[dict]:
+        """Asset events (``/assets/events``), e.g. ``asset_events(source_dag_id=..., source_run_id=...)``."""
+        return list(self._paginate("/assets/events", "asset_events", filters))
+
+    def upstream_asset_events(self, dag_id: str, run_id: str) -> list[dict]:
+        """The Asset events an asset-triggered run consumed."""
+        page = self.request("GET", f"/dags/{dag_id}/dagRuns/{run_id}/upstreamAssetEvents")
+        events: list[dict] = page["asset_events"]
+        return events
+
+    def queued_asset_events(self, dag_id: str) -> list[dict]:
+        """Asset events waiting to trigger a run of ``dag_id`` (the asset-DAG-run queue)."""
+        page = self.request("GET", f"/dags/{dag_id}/assets/queuedEvents")
+        queued: list[dict] = page["queued_events"]
+        return queued
 
     # -- task instances -------------------------------------------------------------------------------
 

@@ -14,8 +14,10 @@ only:
 * the scheduler's health-check server stays off (the API's ``/monitor/health`` reports the heartbeats).
 
 Authentication is the simple auth manager with one admin user whose password is written to the passwords file
-before the API server starts. Scheduled runs are off (``use_job_schedule = False``): tests trigger exactly the
-runs they assert on.
+before the API server starts. The scheduler creates no runs by itself unless ``scheduling`` is on
+(``[scheduler] use_job_schedule``): tests trigger exactly the runs they assert on. Asset-triggered runs are
+created by the same scheduler step as timetable runs, so a deployment that must show them turns it on, and its
+tests keep unpaused timetable DAGs from being scheduled behind their back.
 """
 
 from __future__ import annotations
@@ -64,6 +66,8 @@ class AirflowClusterConfig:
     """Extra environment for every process, e.g. ``AIRFLOW_CONN_PHRASE_TMS_DEFAULT``."""
     pools: Mapping[str, int] = field(default_factory=dict)
     parallelism: int = 4
+    scheduling: bool = False
+    """``[scheduler] use_job_schedule``: let the scheduler create runs (timetable and asset-triggered)."""
     username: str = "admin"
     password: str = "admin"
     marker: str = field(default_factory=lambda: uuid.uuid4().hex)
@@ -123,7 +127,7 @@ class AirflowCluster:
             "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
             "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
-            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
+            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": str(cfg.scheduling),
             "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
             "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.5",
             "AIRFLOW__TRIGGERER__CAPACITY": "50",

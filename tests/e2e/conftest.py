@@ -80,6 +80,9 @@ def airflow_cluster(
         env=env,
         pools={PHRASE_POOL: PHRASE_POOL_SLOTS, PROBE_POOL: 1},
         marker=f"{e2e_marker}-airflow",
+        # phrase_new_jobs_report runs on the ingestion's Asset events; the scheduler creates those runs only
+        # with scheduling on. Every DAG starts paused; the probe DAG has no schedule.
+        scheduling=True,
     )
     cluster = AirflowCluster(config)
     try:

@@ -4,6 +4,9 @@ Triggered through the REST API over a window that covers every file of the seed'
 under ``docs/``, so the run meets all three kinds of file-level failure the seed holds (a conversion
 error, a file the connector cannot fetch, an import that fails) next to the files that ingest cleanly.
 What is expected is derived from the seed file itself, not from the DAG's own report.
+
+The run's Asset event then triggers ``phrase_new_jobs_report`` through the scheduler (the Asset wiring of
+the example DAGs), and running the interval again announces nothing, so nothing more is triggered.
 """
 
 from __future__ import annotations
@@ -19,8 +22,10 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.airflow_api import AirflowApiClient
 from tests.e2e.airflow_cluster import AirflowCluster
 from tests.e2e.emulator_process import EmulatorProcess
+from tests.e2e.polling import wait_for
 from tests.e2e.task_timeline import TaskTimeline
 
 pytestmark = pytest.mark.e2e
@@ -34,6 +39,10 @@ TARGET_LANGS = ["de", "fr_fr", "ja"]
 CONNECTOR_NAME = "Docs Git"
 FOLDER = "docs"
 RUN_TIMEOUT = 300.0
+REPORT_DAG_ID = "phrase_new_jobs_report"
+REPORT_TASK = "report"
+REPORT_QUEUE_TIMEOUT = 120.0
+"""Seconds for the scheduler to create the asset-triggered report run once the event exists."""
 
 #: Seed outcome → the summary's failure category for that file.
 SEED_FAILURES = {
@@ -96,6 +105,16 @@ def jobs_by_path(emulator: EmulatorProcess) -> dict[str, list[dict[str, Any]]]:
     return grouped
 
 
+def asset_triggered_runs(api: AirflowApiClient) -> list[dict]:
+    return [run for run in api.dag_runs(REPORT_DAG_ID) if run["run_type"] == "asset_triggered"]
+
+
+def latest_hourly_interval(moment: datetime) -> tuple[datetime, datetime]:
+    """The last whole hour before ``moment``: the interval of the hourly DAG's latest scheduled run."""
+    end = moment.replace(minute=0, second=0, microsecond=0)
+    return end - timedelta(hours=1), end
+
+
 def attempt_logs(cluster: AirflowCluster, run_id: str, map_index: int) -> dict[int, str]:
     """``{try number: task log text}`` of one mapped ingest task (the triggerer's logs left out)."""
     logs = {}
@@ -120,7 +139,9 @@ def test_ingestion_run_creates_each_job_once_defers_and_isolates_failures(
     assert expected.ingested and len(expected.failures) == 3, expected  # the seed this test is about
 
     airflow_cluster.wait_for_dag(DAG_ID, file_hint=DAG_ID)
-    api.set_paused(DAG_ID, False)
+    airflow_cluster.wait_for_dag(REPORT_DAG_ID, file_hint=REPORT_DAG_ID)
+    # Asset events queue runs of unpaused DAGs only.
+    api.set_paused(REPORT_DAG_ID, False)
     now = datetime.now(timezone.utc)
     conf = {
         # Every docs/ file of the seed is modified within the last week (relative to the emulator start).
@@ -128,12 +149,23 @@ def test_ingestion_run_creates_each_job_once_defers_and_isolates_failures(
         "window_end": now.isoformat(),
         "poll_interval": 1.0,
     }
-    run_id = api.trigger_run(DAG_ID, conf=conf)["dag_run_id"]
+    # The scheduler creates runs here (the report's runs are asset-triggered). Unpausing this hourly DAG
+    # (catchup off) makes it create the run of the latest whole hour at once, and that window may hold seed
+    # files. Our run, triggered while the DAG is still paused with that run's logical date (the interval's
+    # start) and data interval, stands in for it: the scheduler skips a logical date that already has a
+    # run. A later hour's run would only find files this run already ingested: no jobs, no Asset event.
+    interval = latest_hourly_interval(now)
+    triggered = api.trigger_run(DAG_ID, conf=conf, logical_date=interval[0], data_interval=interval)
+    run_id = triggered["dag_run_id"]
+    api.set_paused(DAG_ID, False)
     timeline = TaskTimeline(api, DAG_ID, run_id)
     run = api.wait_for_run(DAG_ID, run_id, timeout=RUN_TIMEOUT, on_poll=timeline.record)
     mismatches = api.event_logs(dag_id=DAG_ID, run_id=run_id, event="state mismatch")
     print(f"ingest timeline: {timeline.describe()}\nAirflow stale-event retries: {len(mismatches)}")
     assert run["state"] == "success", f"{api.describe_task_states(DAG_ID, run_id)}\n{timeline.describe()}"
+    # Only this run announced new jobs: no run the scheduler made took the seed's files first.
+    announcers = {event["source_run_id"] for event in api.asset_events(source_dag_id=DAG_ID)}
+    assert announcers == {run_id}, api.dag_runs(DAG_ID)
 
     # --- the DAG's own report: every eligible file, each failure reported as expected, nothing else
     summary = api.xcom(DAG_ID, run_id, SUMMARY_TASK)
@@ -184,6 +216,30 @@ def test_ingestion_run_creates_each_job_once_defers_and_isolates_failures(
         assert trigger_logs, f"{path_of_index[index]}: no trigger ran for it (it never deferred)"
     assert timeline.seen_in("deferred", INGEST_TASK), f"no ingest task seen deferred: {timeline.describe()}"
 
+    # --- the project's Asset got one event listing the new jobs, and it triggered the report DAG
+    new_uids = sorted(summary_uids)
+    [event] = api.asset_events(source_dag_id=DAG_ID)
+    emulator_host = emulator.base_url.split("//", 1)[1].split("/", 1)[0]
+    assert event["uri"] == f"phrase://{emulator_host}/projects/{PROJECT_UID}", event
+    assert (event["source_run_id"], event["source_task_id"]) == (run_id, SUMMARY_TASK)
+    assert sorted(event["extra"]["job_uids"]) == new_uids
+    report_run = wait_for(
+        lambda: asset_triggered_runs(api),
+        timeout=REPORT_QUEUE_TIMEOUT,
+        what=f"the Asset event to trigger a run of {REPORT_DAG_ID}",
+        describe_last=lambda: (
+            f"runs {api.dag_runs(REPORT_DAG_ID)}; queued {api.queued_asset_events(REPORT_DAG_ID)}"
+        ),
+    )[0]
+    report_run_id = report_run["dag_run_id"]
+    report_done = api.wait_for_run(REPORT_DAG_ID, report_run_id, timeout=RUN_TIMEOUT)
+    assert report_done["state"] == "success", api.describe_task_states(REPORT_DAG_ID, report_run_id)
+    [consumed] = api.upstream_asset_events(REPORT_DAG_ID, report_run_id)
+    assert consumed["id"] == event["id"]
+    report = api.xcom(REPORT_DAG_ID, report_run_id, REPORT_TASK)
+    assert sorted(row["uid"] for row in report["jobs"]) == new_uids
+    assert {row["project_uid"] for row in report["jobs"]} == {PROJECT_UID}
+
     # --- clearing the run and running it again creates nothing new
     api.clear_run(DAG_ID, run_id)
     rerun = api.wait_for_run(DAG_ID, run_id, timeout=RUN_TIMEOUT)
@@ -193,3 +249,13 @@ def test_ingestion_run_creates_each_job_once_defers_and_isolates_failures(
     summary_again = {f["path"]: f for f in api.xcom(DAG_ID, run_id, SUMMARY_TASK)["files"]}
     for path in expected.ingested:
         assert summary_again[path]["reused"] == "jobs", summary_again[path]
+
+    # --- ... and announces nothing, so nothing more is queued for the report DAG. An event would be
+    # registered, and a run queued for the report DAG, when summarize succeeds: before the run is done.
+    assert [e["id"] for e in api.asset_events(source_dag_id=DAG_ID)] == [event["id"]]
+    assert api.queued_asset_events(REPORT_DAG_ID) == []
+    assert [r["dag_run_id"] for r in api.dag_runs(REPORT_DAG_ID)] == [report_run_id]
+
+    # --- the report counted the one event it ran on. (A run's triggering events are listed under their
+    # Asset and again under each alias they came through: the same event must be counted once.)
+    assert report["events"] == 1, f"the report counted {report['events']} events for one"
