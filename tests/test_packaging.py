@@ -19,6 +19,13 @@ DAG_FACING_MODULES = [
     "airflow_phrase",
     "airflow_phrase.models",
     "airflow_phrase.hooks.phrase_tms",
+    "airflow_phrase.operators.download",
+    "airflow_phrase.operators.create_job",
+    "airflow_phrase.operators.ingest",
+    "airflow_phrase.sensors.connector_task",
+    "airflow_phrase.triggers.connector_task",
+    "airflow_phrase.links",
+    "airflow_phrase.ingestion.tasks",
 ]
 HEAVY_MODULES = ["airflow_phrase.emulator", "fastapi", "uvicorn", "aiohttp.web"]
 
