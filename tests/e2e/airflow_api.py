@@ -31,6 +31,14 @@ class AirflowApiError(RuntimeError):
         )
 
 
+class AirflowServerError(AirflowApiError):
+    """A 5xx answer from the Airflow API."""
+
+
+ASSET_EVENTS_RETRY_SECONDS = 30.0
+"""How long listings of Asset events retry a 5xx (see ``AirflowApiClient._read_events``)."""
+
+
 class AirflowApiClient:
     """The REST calls the end-to-end tests need, against ``root_url`` (e.g. ``http://127.0.0.1:PORT``)."""
 
@@ -68,6 +76,8 @@ class AirflowApiClient:
         if response.status_code == 401:
             self.login()
             response = self._send(method, path, **kwargs)
+        if response.status_code >= 500:
+            raise AirflowServerError(response)
         if not response.ok:
             raise AirflowApiError(response)
         if not response.content:
@@ -192,12 +202,29 @@ class AirflowApiClient:
 
     def asset_events(self, **filters: str) -> list[dict]:
         """Asset events (``/assets/events``), e.g. ``asset_events(source_dag_id=..., source_run_id=...)``."""
-        return list(self._paginate("/assets/events", "asset_events", filters))
+        return self._read_events(
+            "GET /assets/events", lambda: list(self._paginate("/assets/events", "asset_events", filters))
+        )
 
     def upstream_asset_events(self, dag_id: str, run_id: str) -> list[dict]:
         """The Asset events an asset-triggered run consumed."""
-        page = self.request("GET", f"/dags/{dag_id}/dagRuns/{run_id}/upstreamAssetEvents")
-        events: list[dict] = page["asset_events"]
+        path = f"/dags/{dag_id}/dagRuns/{run_id}/upstreamAssetEvents"
+        return self._read_events(f"GET {path}", lambda: self.request("GET", path)["asset_events"])
+
+    def _read_events(self, what: str, read: Callable[[], list[dict]]) -> list[dict]:
+        """``read()``, retrying a 5xx for up to :data:`ASSET_EVENTS_RETRY_SECONDS`.
+
+        Airflow 3.3.2 answers 500 to a listing of Asset events while a run one of them created is still
+        queued: the run's ``start_date`` is NULL and fails the response model (apache/airflow#71360, fixed
+        upstream by apache/airflow#71361). That happens right after an event triggered a run, until the
+        scheduler starts it.
+        """
+        (events,) = wait_for(
+            lambda: (read(),),
+            timeout=ASSET_EVENTS_RETRY_SECONDS,
+            what=f"{what} to answer without a server error",
+            transient=(AirflowServerError,),
+        )
         return events
 
     def queued_asset_events(self, dag_id: str) -> list[dict]:

@@ -18,19 +18,24 @@ before the API server starts. The scheduler creates no runs by itself unless ``s
 (``[scheduler] use_job_schedule``): tests trigger exactly the runs they assert on. Asset-triggered runs are
 created by the same scheduler step as timetable runs, so a deployment that must show them turns it on, and its
 tests keep unpaused timetable DAGs from being scheduled behind their back.
+
+A test may stop one component and start a new process of it (:meth:`AirflowCluster.component_stopped`, e.g.
+to restart the triggerer while tasks are deferred); the new process is started even if the test fails.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import secrets
 import subprocess
 import sys
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 import requests
@@ -72,6 +77,28 @@ class AirflowClusterConfig:
     password: str = "admin"
     marker: str = field(default_factory=lambda: uuid.uuid4().hex)
     """Value of ``MARKER_ENV`` in every process started for this deployment (the orphan sweep's key)."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """``moment`` as an aware UTC datetime (a naive one is taken to be UTC, as Airflow stores them)."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+@dataclass
+class ComponentOutage:
+    """One stop and restart of a component by :meth:`AirflowCluster.component_stopped`."""
+
+    name: str
+    old_pid: int
+    stopped_at: datetime
+    """When the old process had exited (every process of its tree gone)."""
+    restarted_at: datetime | None = None
+    """When the new process was started (set when the ``with`` block ends)."""
+    new_pid: int | None = None
 
 
 class AirflowCluster:
@@ -170,6 +197,11 @@ class AirflowCluster:
     def start(self, ready_timeout: float = 180.0) -> None:
         """Prepare the home, start every component and wait until the API reports all of them healthy."""
         self.prepare()
+        for name in COMPONENTS:
+            self.start_component(name)
+        self.wait_until_ready(ready_timeout)
+
+    def _argv(self, name: str) -> list[str]:
         argv = {
             "scheduler": ["scheduler", "--skip-serve-logs"],
             "dag-processor": ["dag-processor"],
@@ -184,12 +216,63 @@ class AirflowCluster:
                 "1",
             ],
         }
-        for name in COMPONENTS:
-            self.processes[name] = ManagedProcess(
-                name, [str(AIRFLOW_BIN), *argv[name]], env=self.env,
-                log_path=self.log_dir / f"{name}.log", cwd=self.home,
-            )  # fmt: skip
-        self.wait_until_ready(ready_timeout)
+        return [str(AIRFLOW_BIN), *argv[name]]
+
+    def start_component(self, name: str) -> ManagedProcess:
+        """Start one component (a fresh process; its log file is appended to). Does not wait for it."""
+        if name in self.processes:
+            raise RuntimeError(f"airflow {name} is already running (pid {self.processes[name].pid})")
+        process = ManagedProcess(
+            name, self._argv(name), env=self.env, log_path=self.log_dir / f"{name}.log", cwd=self.home
+        )
+        self.processes[name] = process
+        return process
+
+    def stop_component(self, name: str) -> None:
+        """Stop one component as :meth:`stop` would (SIGTERM, SIGKILL after a deadline) and forget it."""
+        process = self.processes.pop(name, None)
+        if process is not None:
+            process.stop()
+
+    @contextlib.contextmanager
+    def component_stopped(self, name: str, ready_timeout: float = 120.0) -> Iterator[ComponentOutage]:
+        """Stop a heartbeating component (e.g. the triggerer) for the duration of the ``with`` block, then
+        start a new process of it and wait until the API reports it healthy with a heartbeat newer than
+        the restart.
+
+        The new process is started even when the block raises (the rest of the session needs it); it is
+        only waited for when the block succeeded. The yielded :class:`ComponentOutage` records the moments
+        the old process was gone and the new one started.
+        """
+        health_key = HEALTH_KEYS[name]
+        old_pid = self.processes[name].pid
+        self.stop_component(name)
+        outage = ComponentOutage(name=name, old_pid=old_pid, stopped_at=utcnow())
+        try:
+            yield outage
+        finally:
+            outage.restarted_at = utcnow()
+            outage.new_pid = self.start_component(name).pid
+        self.wait_for_heartbeat(health_key, after=outage.restarted_at, timeout=ready_timeout)
+
+    def wait_for_heartbeat(self, health_key: str, *, after: datetime, timeout: float) -> dict:
+        """Poll the API's health until ``health_key`` (e.g. ``"triggerer"``) is healthy with its latest
+        heartbeat later than ``after``; returns that health entry."""
+        last: dict[str, object] = {}
+
+        def probe() -> dict | None:
+            self._check_alive()
+            entry: dict = self.api.health().get(health_key) or {}
+            last["entry"] = entry
+            beat = entry.get(f"latest_{health_key}_heartbeat")
+            fresh = beat is not None and as_utc(datetime.fromisoformat(beat)) > after
+            return entry if fresh and entry.get("status") == "healthy" else None
+
+        return wait_for(
+            probe, timeout=timeout, what=f"a {health_key} heartbeat after {after.isoformat()}",
+            transient=(requests.ConnectionError, AirflowApiError),
+            describe_last=lambda: f"{last.get('entry')}\n{self.log_tails()}",
+        )  # fmt: skip
 
     def stop(self) -> None:
         """Stop every component (SIGTERM, then SIGKILL after a deadline), then sweep any orphan left behind.

@@ -81,7 +81,19 @@ class EmulatorProcess:
         return entries
 
     def reset(self) -> None:
+        """Re-seed the state, clear the journal and the faults (the config is kept)."""
         self._admin("POST", "reset")
+
+    def config(self) -> dict:
+        """``GET /__emulator__/config``: the current EmulatorConfig fields."""
+        result: dict = self._admin("GET", "config")
+        return result
+
+    def configure(self, **fields: Any) -> dict:
+        """``PATCH /__emulator__/config`` (e.g. ``task_delay=30.0``); returns the new config. A download
+        task keeps the ``task_delay`` in force when it was started."""
+        result: dict = self._admin("PATCH", "config", json=fields)
+        return result
 
     def stop(self) -> None:
         self._session.close()
