@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from airflow.sdk import BaseOperator, conf
 from airflow.sdk.exceptions import AirflowFailException
+from pydantic import BaseModel
 
 from airflow_phrase.exceptions import PhraseApiError, PhraseNotFoundError
 from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
@@ -28,10 +29,12 @@ from airflow_phrase.operators.waiting import (
 )
 from airflow_phrase.triggers.async_request import PhraseAsyncRequestTrigger
 from airflow_phrase.triggers.events import AsyncRequestEvent, parse_event
+from airflow_phrase.validation import validate_params
 
 DEFAULT_CONN_ID = PhraseTmsHook.default_conn_name
 
 ArgsT = TypeVar("ArgsT")
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 #: How Phrase answers a folder listing of a connector id that does not exist.
 _CONNECTOR_ID_STATUSES = frozenset({400, 404})
@@ -98,6 +101,15 @@ class PhraseBaseOperator(BaseOperator):
     def new_hook(self, phrase_conn_id: str) -> PhraseTmsHook:
         """A new hook on the (rendered, validated) connection id. Built per call, never stored."""
         return PhraseTmsHook(phrase_conn_id=phrase_conn_id)
+
+    def validate_template_fields(self, model_cls: type[ModelT]) -> ModelT:
+        """The rendered ``template_fields`` validated with ``model_cls`` (whose fields are exactly them).
+
+        Raises ``AirflowFailException`` naming each bad argument and the fix.
+        """
+        return validate_params(
+            model_cls, self.task_id, **{name: getattr(self, name) for name in self.template_fields}
+        )
 
     def validate_first(self, context: Any, validate: Callable[[], ArgsT]) -> ArgsT:
         """``validate()`` at the start of ``execute``; if the arguments are bad, the extra links get an

@@ -18,7 +18,6 @@ from airflow_phrase.operators.job_creation import create_jobs_once
 from airflow_phrase.operators.params import CreateJobArgs
 from airflow_phrase.operators.reconcile import find_jobs_of_task
 from airflow_phrase.operators.results import jobs_result
-from airflow_phrase.validation import validate_params
 
 
 class PhraseCreateJobFromConnectorTaskOperator(PhraseWaitingOperator):
@@ -108,15 +107,7 @@ class PhraseCreateJobFromConnectorTaskOperator(PhraseWaitingOperator):
 
     def validated_args(self) -> CreateJobArgs:
         """The rendered arguments, validated (raises ``AirflowFailException`` naming the bad ones)."""
-        return validate_params(
-            CreateJobArgs,
-            self.task_id,
-            phrase_conn_id=self.phrase_conn_id,
-            project_uid=self.project_uid,
-            download_task_id=self.download_task_id,
-            continuous=self.continuous,
-            **{name: getattr(self, name) for name in JOB_TEMPLATE_FIELDS},
-        )
+        return self.validate_template_fields(CreateJobArgs)
 
     def execute(self, context: Any) -> dict[str, Any]:
         args = self.validate_first(context, self.validated_args)

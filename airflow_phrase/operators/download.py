@@ -12,7 +12,6 @@ from airflow_phrase.models import DownloadFileRequest
 from airflow_phrase.operators.base import PhraseBaseOperator
 from airflow_phrase.operators.params import DownloadArgs
 from airflow_phrase.operators.results import file_identity, iso
-from airflow_phrase.validation import validate_params
 
 
 class PhraseConnectorDownloadOperator(PhraseBaseOperator):
@@ -72,17 +71,7 @@ class PhraseConnectorDownloadOperator(PhraseBaseOperator):
 
     def validated_args(self) -> DownloadArgs:
         """The rendered arguments, validated (raises ``AirflowFailException`` naming the bad ones)."""
-        return validate_params(
-            DownloadArgs,
-            self.task_id,
-            phrase_conn_id=self.phrase_conn_id,
-            connector=self.connector,
-            folder=self.folder,
-            file=self.file,
-            project_uid=self.project_uid,
-            source_lang=self.source_lang,
-            target_lang=self.target_lang,
-        )
+        return self.validate_template_fields(DownloadArgs)
 
     def execute(self, context: Any) -> dict[str, Any]:
         args = self.validate_first(context, self.validated_args)

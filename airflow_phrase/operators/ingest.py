@@ -37,7 +37,6 @@ from airflow_phrase.operators.waiting import (
 )
 from airflow_phrase.triggers.connector_task import PhraseConnectorTaskTrigger
 from airflow_phrase.triggers.events import ConnectorTaskEvent, parse_event
-from airflow_phrase.validation import validate_params
 
 #: Task states are searched from a little before the download's ``dateCreated`` (second precision).
 _CREATED_MARGIN = timedelta(minutes=1)
@@ -230,18 +229,7 @@ class PhraseIngestConnectorFileOperator(PhraseWaitingOperator):
 
     def validated_args(self) -> IngestArgs:
         """The rendered arguments, validated (raises ``AirflowFailException`` naming the bad ones)."""
-        return validate_params(
-            IngestArgs,
-            self.task_id,
-            phrase_conn_id=self.phrase_conn_id,
-            connector=self.connector,
-            folder=self.folder,
-            file=self.file,
-            project_uid=self.project_uid,
-            source_lang=self.source_lang,
-            continuous=self.continuous,
-            **{name: getattr(self, name) for name in JOB_TEMPLATE_FIELDS},
-        )
+        return self.validate_template_fields(IngestArgs)
 
     # ------------------------------------------------------------------ first half
 
