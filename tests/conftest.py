@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import use_emulator_connection
+
 DAG_FIXTURES = Path(__file__).parent / "dag_fixtures"
 
 _HOME = tempfile.mkdtemp(prefix="airflow-phrase-tests-")
@@ -53,14 +55,6 @@ def load_fixture_dag(dag_id: str) -> Any:
 @pytest.fixture
 def phrase_connection(phrase_emulator: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """``phrase_tms_default`` pointed at the session emulator, logging in as the seed's demo user."""
-    import json
-
-    conn = {
-        "conn_type": "phrase_tms",
-        "host": phrase_emulator.base_url,
-        "login": "demo",
-        "password": "demo-password",
-        "extra": {"auth_type": "login", "max_wait_seconds": 0.2, "retry_total_seconds": 20},
-    }
-    monkeypatch.setenv("AIRFLOW_CONN_PHRASE_TMS_DEFAULT", json.dumps(conn))
-    yield "phrase_tms_default"
+    yield use_emulator_connection(
+        monkeypatch, phrase_emulator.base_url, login=True, max_wait_seconds=0.2, retry_total_seconds=20
+    )

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from airflow_phrase.hooks.auth import TOKEN_CACHE
+from tests.helpers import use_emulator_connection
 
 REPO_DAGS = Path(__file__).resolve().parents[2] / "dags"
 FIXTURE_DAGS = Path(__file__).resolve().parents[1] / "dag_fixtures"
-DEMO_API_TOKEN = "demo-api-token-0123456789"
 
 
 def load_example_dags() -> Any:
@@ -45,18 +45,9 @@ def example_dags(airflow_db: str, monkeypatch: pytest.MonkeyPatch) -> Any:
 @pytest.fixture
 def phrase_emulator_connection(phrase_emulator: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """``phrase_tms_default`` on the (reset) session emulator with the seed's API token; fast polling."""
-    conn = {
-        "conn_type": "phrase_tms",
-        "host": phrase_emulator.base_url,
-        "password": DEMO_API_TOKEN,
-        "extra": {
-            "auth_type": "api_token",
-            "max_attempts": 3,
-            "max_wait_seconds": 0.2,
-            "retry_total_seconds": 20,
-        },
-    }
-    monkeypatch.setenv("AIRFLOW_CONN_PHRASE_TMS_DEFAULT", json.dumps(conn))
+    use_emulator_connection(
+        monkeypatch, phrase_emulator.base_url, max_attempts=3, max_wait_seconds=0.2, retry_total_seconds=20
+    )
     monkeypatch.setenv("PHRASE_INGEST_POLL_INTERVAL", "0.2")
     TOKEN_CACHE.clear()
     yield phrase_emulator

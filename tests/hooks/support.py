@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_phrase.hooks.retry import RetryPolicy
+from tests.helpers import DEMO_API_TOKEN as DEMO_API_TOKEN  # re-exported for the hook tests
+from tests.helpers import poll_until
 
 DEMO_USER = "demo"
 DEMO_PASSWORD = "demo-password"
-DEMO_API_TOKEN = "demo-api-token-0123456789"
 DEMO_BEARER_TOKEN = "demo-bearer-token-0123456789"
 WEBSITE = "prjWebsite000000000001"
 DOCS_REVIEW = "prjDocsReview00000001"
@@ -42,24 +43,18 @@ def journal(emulator: Any, path: str | None = None, method: str | None = None) -
 
 def wait_for_task(hook: Any, task_id: str, project_uid: str = WEBSITE, timeout: float = 20.0) -> Any:
     """Poll the task state until it is finished (a poll with a deadline; the emulator runs on real time)."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        state = hook.get_connector_task_state(project_uid, task_id)
-        if state is not None and state.status.is_finished:
-            return state
-        time.sleep(0.05)
-    raise AssertionError(f"connector task {task_id} did not finish within {timeout} s")
+    return poll_until(
+        lambda: hook.get_connector_task_state(project_uid, task_id),
+        lambda state: state is not None and state.status.is_finished,
+        timeout=timeout,
+        what=f"connector task {task_id} finished",
+    )
 
 
 def wait_for_async_request(hook: Any, request_id: str, timeout: float = 20.0) -> Any:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        request = hook.get_async_request(request_id)
-        if request.is_finished:
-            return request
-        time.sleep(0.05)
-    raise AssertionError(f"async request {request_id} did not finish within {timeout} s")
+    return poll_until(
+        lambda: hook.get_async_request(request_id),
+        lambda request: request.is_finished,
+        timeout=timeout,
+        what=f"async request {request_id} finished",
+    )

@@ -7,7 +7,6 @@ emulator's request journal.
 from __future__ import annotations
 
 import socket
-import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -20,6 +19,7 @@ from airflow_phrase.hooks.phrase_tms import WHO_AM_I_PATH, PhraseTmsHook
 from airflow_phrase.hooks.retry import RetryPolicy
 from airflow_phrase.hooks.transport import PhraseResponseLostError
 from airflow_phrase.models import JobCreateRequest
+from tests.helpers import wait_until
 from tests.hooks.support import DEMO_API_TOKEN, DOCS_GIT, WEBSITE, SleepRecorder, journal, wait_for_task
 
 MakeHook = Callable[..., PhraseTmsHook]
@@ -324,9 +324,8 @@ class TestTimeouts:
             hook.create_job_from_connector_task(WEBSITE, task_id, JobCreateRequest(target_langs=["de"]))
         assert "timed out" in str(err.value) and sleeps.waits == []
         assert len(phrase_emulator.admin.snapshot()["jobs"]) == 1
-        deadline = time.monotonic() + 20  # the journal records the slow request once it is answered
-        while not journal(phrase_emulator, CREATE_JOB) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        # the journal records the slow request once it is answered
+        wait_until(lambda: bool(journal(phrase_emulator, CREATE_JOB)))
         assert len(journal(phrase_emulator, CREATE_JOB)) == 1
 
     def test_unreachable_server_retried_even_for_create_job(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -19,6 +18,7 @@ from airflow_phrase.ingestion.selection import (
     select_files,
 )
 from airflow_phrase.ingestion.window import IngestionWindow
+from tests.helpers import use_emulator_connection
 
 UTC = timezone.utc
 T0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
@@ -49,13 +49,7 @@ def make_file(relative: str, modified: datetime | None, base: str = "docs") -> C
 
 @pytest.fixture
 def hook(phrase_emulator: Any, monkeypatch: pytest.MonkeyPatch) -> PhraseTmsHook:
-    conn = {
-        "conn_type": "phrase_tms",
-        "host": phrase_emulator.base_url,
-        "password": "demo-api-token-0123456789",
-        "extra": {"auth_type": "api_token", "max_wait_seconds": 0.2},
-    }
-    monkeypatch.setenv("AIRFLOW_CONN_PHRASE_TMS_DEFAULT", json.dumps(conn))
+    use_emulator_connection(monkeypatch, phrase_emulator.base_url, max_wait_seconds=0.2)
     return PhraseTmsHook()
 
 

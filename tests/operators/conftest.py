@@ -7,7 +7,6 @@ calls the operators make (no login POST in between): tests assert "nothing was s
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,8 +14,8 @@ from typing import Any
 import pytest
 
 from airflow_phrase.hooks.auth import TOKEN_CACHE
+from tests.helpers import use_emulator_connection
 
-DEMO_API_TOKEN = "demo-api-token-0123456789"
 WEBSITE = "prjWebsite000000000001"  # targets de, fr_fr, ja; no workflow steps
 REVIEW = "prjDocsReview00000001"  # targets de, es; steps Translation (level 1) and Revision (level 2)
 CREATE_JOB_PATH = r"/api2/v1/projects/[^/]+/jobs/connectorTask"
@@ -46,19 +45,14 @@ def _fresh_token_cache() -> Iterator[None]:
 @pytest.fixture
 def emulator(phrase_emulator: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     """The session emulator, reset, with ``phrase_tms_default`` pointing at it (API token, fast retries)."""
-    conn = {
-        "conn_type": "phrase_tms",
-        "host": phrase_emulator.base_url,
-        "password": DEMO_API_TOKEN,
-        "extra": {
-            "auth_type": "api_token",
-            "max_attempts": 3,
-            "max_wait_seconds": 0.2,
-            "retry_total_seconds": 20,
-            "request_timeout_seconds": 10,
-        },
-    }
-    monkeypatch.setenv("AIRFLOW_CONN_PHRASE_TMS_DEFAULT", json.dumps(conn))
+    use_emulator_connection(
+        monkeypatch,
+        phrase_emulator.base_url,
+        max_attempts=3,
+        max_wait_seconds=0.2,
+        retry_total_seconds=20,
+        request_timeout_seconds=10,
+    )
     return phrase_emulator
 
 

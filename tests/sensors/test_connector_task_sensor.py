@@ -24,6 +24,7 @@ from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
 from airflow_phrase.models import ConnectorTaskStatus
 from airflow_phrase.sensors.connector_task import DEFAULT_CREATED_LOOKBACK, PhraseConnectorTaskSensor
 from airflow_phrase.triggers.connector_task import PhraseConnectorTaskTrigger
+from tests.helpers import wait_until
 from tests.triggers.support import (
     CONVERTER_ERROR_FILE,
     ERROR_FILE,
@@ -33,7 +34,6 @@ from tests.triggers.support import (
     last_seq,
     start_download,
     task_calls,
-    wait_until,
 )
 
 STATE = {"id": "310001", "status": "SUCCESS", "taskType": "DOWNLOAD", "errorMessage": None}

@@ -5,9 +5,6 @@ Everything goes over loopback HTTP to the emulator; nothing of the hook or the t
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Callable
 from typing import Any
 
 from airflow.triggers.base import BaseTrigger
@@ -68,25 +65,6 @@ def started_at(entry: Any) -> float:
 def last_seq(emulator: Any) -> int:
     entries = emulator.admin.journal()
     return entries[-1].seq if entries else 0
-
-
-def wait_until(predicate: Callable[[], bool], *, timeout: float = 20.0, interval: float = 0.05) -> None:
-    """Poll ``predicate`` until it is true; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(interval)
-
-
-async def async_wait_until(
-    predicate: Callable[[], bool], *, timeout: float = 20.0, interval: float = 0.02
-) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        await asyncio.sleep(interval)
 
 
 async def all_events(trigger: BaseTrigger) -> list[dict[str, Any]]:

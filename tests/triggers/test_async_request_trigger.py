@@ -13,6 +13,7 @@ from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
 from airflow_phrase.models import ConnectorTaskStatus, JobCreateRequest
 from airflow_phrase.triggers.async_request import PhraseAsyncRequestTrigger
 from airflow_phrase.triggers.events import AsyncRequestEvent, parse_event
+from tests.helpers import wait_until
 from tests.triggers.support import (
     FAST_RETRY,
     OK_FILE,
@@ -22,7 +23,6 @@ from tests.triggers.support import (
     last_seq,
     start_download,
     started_at,
-    wait_until,
 )
 
 ASYNC_PATH_PREFIX = "/api2/v1/async/"

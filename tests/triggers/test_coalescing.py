@@ -25,6 +25,7 @@ from airflow_phrase.triggers.coalescing import (
 )
 from airflow_phrase.triggers.connector_task import PhraseConnectorTaskTrigger
 from airflow_phrase.triggers.events import ConnectorTaskEvent, parse_event
+from tests.helpers import async_wait_until
 from tests.triggers.support import (
     DOCS_GIT,
     DOCS_REVIEW,
@@ -33,7 +34,6 @@ from tests.triggers.support import (
     TASKS_PATH,
     WEBSITE,
     all_events,
-    async_wait_until,
     last_seq,
     start_downloads,
     started_at,

@@ -17,6 +17,7 @@ from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
 from airflow_phrase.triggers.coalescing import CLOCK_SKEW_MARGIN, active_pollers
 from airflow_phrase.triggers.connector_task import PhraseConnectorTaskTrigger
 from airflow_phrase.triggers.events import ConnectorTaskEvent, parse_event
+from tests.helpers import async_wait_until
 from tests.triggers.support import (
     CONVERTER_ERROR_FILE,
     ERROR_FILE,
@@ -25,7 +26,6 @@ from tests.triggers.support import (
     TASKS_PATH,
     WEBSITE,
     all_events,
-    async_wait_until,
     cached_login_tokens,
     last_seq,
     start_download,
