@@ -2,6 +2,12 @@
 
 Connection form fields are declared here, the Airflow 3.2+ way (``conn-fields`` and
 ``ui-field-behaviour``), instead of through the deprecated hook classmethods.
+
+The dropdowns list only real choices: a ``null`` in a field's ``enum`` would be offered as a literal
+"null" option. Port stays visible: on Airflow 3.3.1-3.3.2 the connection list's **Test** button sends
+``port: 0`` for a connection without a port, and the API then refuses to reuse the stored password
+("The host or port to test differs from the stored connection", HTTP 400; apache/airflow#73298). A
+stored port (443 for Phrase's data centres) makes the button work.
 """
 
 from __future__ import annotations
@@ -16,7 +22,12 @@ CONNECTION_FIELDS: dict[str, dict[str, Any]] = {
         "label": "Data centre",
         "description": "Phrase TMS data centre: 'eu' (cloud.memsource.com) or 'us' (us.cloud.memsource.com). "
         "Ignored when Base URL is set.",
-        "schema": {"type": ["string", "null"], "enum": ["eu", "us", None], "default": "eu"},
+        "schema": {
+            "type": "string",
+            "enum": ["eu", "us"],
+            "default": "eu",
+            "values_display": {"eu": "EU (cloud.memsource.com)", "us": "US (us.cloud.memsource.com)"},
+        },
     },
     "auth_type": {
         "label": "Authentication",
@@ -25,9 +36,14 @@ CONNECTION_FIELDS: dict[str, dict[str, Any]] = {
         "'bearer': an OAuth 2 or Phrase Platform access token sent as 'Bearer'. "
         "Put the password or token in the Password field.",
         "schema": {
-            "type": ["string", "null"],
-            "enum": ["login", "api_token", "bearer", None],
+            "type": "string",
+            "enum": ["login", "api_token", "bearer"],
             "default": "login",
+            "values_display": {
+                "login": "User name + password",
+                "api_token": "API token",
+                "bearer": "Bearer token (OAuth 2 / Phrase Platform)",
+            },
         },
     },
     "contact": {
@@ -102,14 +118,16 @@ def get_provider_info() -> dict[str, Any]:
                 "hook-class-name": "airflow_phrase.hooks.phrase_tms.PhraseTmsHook",
                 "hook-name": "Phrase TMS",
                 "ui-field-behaviour": {
-                    "hidden-fields": ["port", "schema"],
+                    "hidden-fields": ["schema"],
                     "relabeling": {
                         "host": "Base URL (optional)",
+                        "port": "Port (443; lets the Test button work)",
                         "login": "User name (login auth)",
                         "password": "Password or API token",
                     },
                     "placeholders": {
                         "host": "leave empty for the data centre, or e.g. http://127.0.0.1:8080/web",
+                        "port": "443, or the port of the Base URL",
                         "login": "only for Authentication = login",
                     },
                 },

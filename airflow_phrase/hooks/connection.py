@@ -7,6 +7,9 @@ and never echoes the password or token (it is a ``SecretStr`` from the first mom
 Field mapping (see ``CONNECTION_FIELDS`` in :mod:`airflow_phrase.get_provider_info`):
 
 * ``host``: optional full base URL, e.g. ``http://127.0.0.1:8080/web``; overrides ``data_center``.
+* ``port``: optional; the port of the base URL. A URL without a port gets it; a URL (or data centre,
+  always 443) with a different one is an error. Setting it is what lets the connection list's **Test**
+  button of Airflow 3.3.1-3.3.2 reuse the stored password (see docs/connection.md).
 * extra ``data_center``: ``eu`` (default, ``https://cloud.memsource.com/web``) or ``us``.
 * extra ``auth_type``: ``login`` (``login`` + ``password``), ``api_token`` or ``bearer`` (``password`` is
   the token). Default: ``login`` when a login is set, else ``api_token``.
@@ -79,7 +82,44 @@ def _fail(conn_id: str, field: str, problem: str, fix: str) -> PhraseConfigurati
     return PhraseConfigurationError(f"Phrase TMS connection '{conn_id}': {field} {problem}. {fix}")
 
 
-def _base_url(conn_id: str, host: str | None, extra: dict[str, Any]) -> str:
+def _default_port(scheme: str) -> int:
+    return 443 if scheme == "https" else 80
+
+
+def _port(conn_id: str, port: Any) -> int | None:
+    if _blank(port):
+        return None
+    try:
+        value = int(str(port).strip())
+    except ValueError:
+        value = -1
+    if not 0 < value < 65536:
+        raise _fail(
+            conn_id, "Port", f"is {port!r}", "Give the port of the Phrase base URL (443), or leave it empty."
+        )
+    return value
+
+
+def _with_port(conn_id: str, url: str, port: int | None, *, where: str) -> str:
+    """``url`` on ``port``: a URL without a port gets it; a URL on another port is an error."""
+    if port is None:
+        return url
+    parts = urlsplit(url)
+    current = parts.port or _default_port(parts.scheme)
+    if parts.port is None and port != current:
+        host = parts.netloc.rsplit("@", 1)[-1]
+        return parts._replace(netloc=f"{host}:{port}").geturl()
+    if port != current:
+        raise _fail(
+            conn_id,
+            "Port",
+            f"is {port} but {where} {url!r} is on port {current}",
+            f"Set Port to {current} or leave it empty.",
+        )
+    return url
+
+
+def _base_url(conn_id: str, host: str | None, extra: dict[str, Any], port: int | None = None) -> str:
     if not _blank(host):
         assert host is not None
         url = host.strip().rstrip("/")
@@ -94,7 +134,7 @@ def _base_url(conn_id: str, host: str | None, extra: dict[str, Any]) -> str:
             )
         if parts.query or parts.fragment:
             raise _fail(conn_id, "Base URL (host)", "must not contain a query or fragment", "Remove them.")
-        return url
+        return _with_port(conn_id, url, port, where="Base URL")
     data_center = extra.get("data_center")
     key = "eu" if _blank(data_center) else str(data_center).strip().lower()
     if key not in DATA_CENTER_URLS:
@@ -104,7 +144,15 @@ def _base_url(conn_id: str, host: str | None, extra: dict[str, Any]) -> str:
             f"is {data_center!r}",
             "Use 'eu' (cloud.memsource.com) or 'us' (us.cloud.memsource.com), or set Base URL (host).",
         )
-    return DATA_CENTER_URLS[key]
+    url = DATA_CENTER_URLS[key]
+    if port is not None and port != _default_port("https"):
+        raise _fail(
+            conn_id,
+            "Port",
+            f"is {port} but data centre {key!r} ({url}) is on port 443",
+            "Set Port to 443 or leave it empty.",
+        )
+    return url
 
 
 def _auth_type(conn_id: str, login: str | None, extra: dict[str, Any]) -> AuthType:
@@ -167,10 +215,11 @@ def parse_connection(
     login: str | None,
     password: str | None,
     extra: dict[str, Any] | None,
+    port: int | str | None = None,
 ) -> PhraseConnectionConfig:
     """Validate the connection fields (``extra`` already decoded) into a :class:`PhraseConnectionConfig`."""
     extra = dict(extra or {})
-    base_url = _base_url(conn_id, host, extra)
+    base_url = _base_url(conn_id, host, extra, _port(conn_id, port))
     auth_type = _auth_type(conn_id, login, extra)
     if auth_type is AuthType.LOGIN and _blank(login):
         raise _fail(

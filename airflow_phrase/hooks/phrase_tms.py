@@ -203,6 +203,7 @@ class PhraseTmsHook(BaseHook):
                 login=conn.login,
                 password=conn.password,
                 extra=conn.extra_dejson,
+                port=conn.port,
             )
             mask(config.secret.get_secret_value())
             self._config = config
@@ -222,6 +223,7 @@ class PhraseTmsHook(BaseHook):
                 login=conn.login,
                 password=conn.password,
                 extra=await get_async_extra_dejson(conn),
+                port=conn.port,
             )
             await amask(config.secret.get_secret_value())
             self._config = config

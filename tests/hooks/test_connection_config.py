@@ -15,8 +15,16 @@ from airflow_phrase.hooks.retry import RetryPolicy
 SECRET = "s3cr3t-token-value-0123456789"
 
 
-def parse(host: str | None = None, login: str | None = None, password: str | None = SECRET, **extra: Any):
-    return parse_connection(conn_id="phrase_x", host=host, login=login, password=password, extra=extra)
+def parse(
+    host: str | None = None,
+    login: str | None = None,
+    password: str | None = SECRET,
+    port: int | str | None = None,
+    **extra: Any,
+):
+    return parse_connection(
+        conn_id="phrase_x", host=host, login=login, password=password, extra=extra, port=port
+    )
 
 
 class TestBaseUrl:
@@ -49,6 +57,43 @@ class TestBaseUrl:
     def test_unknown_data_center(self) -> None:
         with pytest.raises(PhraseConfigurationError, match=r"data_center.*'apac'.*'eu'.*'us'"):
             parse(data_center="apac")
+
+
+class TestPort:
+    """Port is optional and only ever agrees with the base URL (it exists for Airflow's Test button)."""
+
+    @pytest.mark.parametrize("port", [443, "443"])
+    def test_data_centre_on_443(self, port: int | str) -> None:
+        assert parse(port=port, data_center="us").base_url == "https://us.cloud.memsource.com/web"
+
+    def test_data_centre_on_another_port_names_the_fix(self) -> None:
+        expected = r"Port is 8443 .*data centre 'eu'.* Set Port to 443"
+        with pytest.raises(PhraseConfigurationError, match=expected):
+            parse(port=8443)
+
+    def test_host_without_port_gets_it(self) -> None:
+        assert parse(host="http://127.0.0.1/web", port=8080).base_url == "http://127.0.0.1:8080/web"
+
+    @pytest.mark.parametrize(
+        ("host", "port"), [("http://127.0.0.1:8080/web", 8080), ("https://proxy.example.com/web", 443)]
+    )
+    def test_host_on_the_same_port_is_unchanged(self, host: str, port: int) -> None:
+        assert parse(host=host, port=port).base_url == host
+
+    def test_host_on_another_port_names_both(self) -> None:
+        expected = r"Port is 9000 but Base URL .*8080.* Set Port to 8080"
+        with pytest.raises(PhraseConfigurationError, match=expected):
+            parse(host="http://127.0.0.1:8080/web", port=9000)
+
+    @pytest.mark.parametrize("port", [0, -1, 70000, "http"])
+    def test_invalid_port(self, port: int | str) -> None:
+        with pytest.raises(PhraseConfigurationError, match="Port is"):
+            parse(port=port)
+
+    def test_hook_reads_the_port_of_the_connection(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        conn = {"conn_type": "phrase_tms", "host": "http://127.0.0.1/web", "port": 8181, "password": SECRET}
+        monkeypatch.setenv("AIRFLOW_CONN_PHRASE_PORTED", json.dumps(conn))
+        assert PhraseTmsHook("phrase_ported").web_app_url == "http://127.0.0.1:8181/web"
 
 
 class TestAuth:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from importlib import import_module
 
+import pytest
+
 from airflow_phrase.get_provider_info import CONNECTION_FIELDS, get_provider_info
 from airflow_phrase.hooks.connection import AuthType
 
@@ -28,12 +30,28 @@ def test_hook_module_listed_under_hooks() -> None:
 
 
 def test_form_enums_match_what_the_hook_accepts() -> None:
-    auth_values = {v for v in CONNECTION_FIELDS["auth_type"]["schema"]["enum"] if v is not None}
-    assert auth_values == {member.value for member in AuthType}
     from airflow_phrase.hooks.connection import DATA_CENTER_URLS
 
-    dc_values = {v for v in CONNECTION_FIELDS["data_center"]["schema"]["enum"] if v is not None}
-    assert dc_values == set(DATA_CENTER_URLS)
+    assert CONNECTION_FIELDS["auth_type"]["schema"]["enum"] == [member.value for member in AuthType]
+    assert CONNECTION_FIELDS["data_center"]["schema"]["enum"] == list(DATA_CENTER_URLS)
+
+
+@pytest.mark.parametrize("field", ["data_center", "auth_type"])
+def test_dropdowns_offer_no_null_choice(field: str) -> None:
+    """Airflow's form renders every ``enum`` value as an option: ``None`` became a literal "null" one."""
+    schema = CONNECTION_FIELDS[field]["schema"]
+    assert None not in schema["enum"] and schema["type"] == "string"
+    assert schema["default"] in schema["enum"]
+    assert set(schema["values_display"]) == set(schema["enum"])
+
+
+def test_port_is_shown_so_the_test_button_can_reuse_the_stored_password() -> None:
+    """Airflow 3.3.1-3.3.2's Test button sends ``port: 0`` for a connection without a port and the API then
+    refuses to reuse the stored password (HTTP 400). The form must let users store the port."""
+    [connection_type] = get_provider_info()["connection-types"]
+    behaviour = connection_type["ui-field-behaviour"]
+    assert "port" not in behaviour["hidden-fields"]
+    assert "443" in behaviour["placeholders"]["port"]
 
 
 def test_importing_the_hook_does_not_import_the_emulator() -> None:
