@@ -188,6 +188,10 @@ class PhraseTmsHook(BaseHook):
         self._folder_cache: dict[tuple[str, str | None, str | None, str], FolderListing] = {}
         self._connectors_cache: dict[str | None, list[Connector]] = {}
         self._project_cache: dict[str, Project] = {}
+        #: HTTP requests this hook sent to Phrase (every attempt: retries and logins included).
+        self.api_calls = 0
+        #: Called with the hook at the end of :meth:`close` (the operators record ``api_calls`` there).
+        self.on_close: Callable[[PhraseTmsHook], None] | None = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(phrase_conn_id={self.phrase_conn_id!r})"
@@ -266,10 +270,12 @@ class PhraseTmsHook(BaseHook):
         return self._session
 
     def close(self) -> None:
-        """Close the sync HTTP session (the async one: :meth:`aclose`)."""
+        """Close the sync HTTP session (the async one: :meth:`aclose`), then call :attr:`on_close`."""
         if self._session is not None:
             self._session.close()
             self._session = None
+        if self.on_close is not None:
+            self.on_close(self)
 
     def _authorization(self, config: PhraseConnectionConfig, policy: RetryPolicy) -> tuple[str, str | None]:
         """``(Authorization value, login token or None)``; logs in (once per process and user) if needed."""
@@ -324,6 +330,7 @@ class PhraseTmsHook(BaseHook):
         def attempt() -> HttpResult:
             nonlocal attempts
             attempts += 1
+            self.api_calls += 1
             return send_sync(session, call, headers=headers, timeout=timeout, write_to=write_to)
 
         retrying = tenacity.Retrying(
@@ -462,6 +469,7 @@ class PhraseTmsHook(BaseHook):
         async def attempt() -> HttpResult:
             nonlocal attempts
             attempts += 1
+            self.api_calls += 1
             return await send_async(session, call, headers=headers, timeout=timeout)
 
         retrying = tenacity.AsyncRetrying(

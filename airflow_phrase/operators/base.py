@@ -2,14 +2,16 @@
 
 Operators are rebuilt from the DAG when a deferred task resumes, so nothing here keeps state on
 ``self`` between ``execute`` and ``execute_complete``: whatever the resumed half needs travels in
-``defer(kwargs=...)`` or in the trigger event.
+``defer(kwargs=...)`` or in the trigger event. Every deferral also carries the try's record of waits,
+recapped in the task log when the task resumes, and every hook's API calls are added up in XCom
+(:mod:`airflow_phrase.operators.try_record`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from airflow.sdk import BaseOperator, conf
 from airflow.sdk.exceptions import AirflowFailException
@@ -20,6 +22,7 @@ from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
 from airflow_phrase.hooks.remote_files import ResolvedRemoteFile
 from airflow_phrase.links import push_empty_links, push_jobs_links, push_project_link
 from airflow_phrase.models import AsyncRequest
+from airflow_phrase.operators.try_record import TryRecord
 from airflow_phrase.operators.waiting import (
     PhraseWaitTimeout,
     check_import,
@@ -99,8 +102,37 @@ class PhraseBaseOperator(BaseOperator):
     # ------------------------------------------------------------------ helpers
 
     def new_hook(self, phrase_conn_id: str) -> PhraseTmsHook:
-        """A new hook on the (rendered, validated) connection id. Built per call, never stored."""
-        return PhraseTmsHook(phrase_conn_id=phrase_conn_id)
+        """A new hook on the (rendered, validated) connection id. Built per call, never stored; its API
+        calls are added to the try's total in XCom when it is closed."""
+        return self.try_record.watch(PhraseTmsHook(phrase_conn_id=phrase_conn_id))
+
+    @property
+    def try_record(self) -> TryRecord:
+        """This segment's :class:`~airflow_phrase.operators.try_record.TryRecord` (made on first use)."""
+        record = self.__dict__.get("_phrase_try_record")
+        if record is None:
+            record = self.__dict__["_phrase_try_record"] = TryRecord()
+        return record
+
+    def defer(
+        self,
+        *,
+        trigger: Any,
+        method_name: str,
+        kwargs: dict[str, Any] | None = None,
+        timeout: timedelta | int | float | None = None,
+    ) -> NoReturn:
+        """``BaseOperator.defer``, with the try's record of waits added to ``kwargs``."""
+        super().defer(
+            trigger=trigger,
+            method_name=method_name,
+            kwargs=self.try_record.deferring(trigger, kwargs),
+            timeout=timeout,
+        )
+
+    def resume_execution(self, next_method: str, next_kwargs: dict[str, Any] | None, context: Any) -> Any:
+        """``BaseOperator.resume_execution``, after a recap of the try's waits in the task log."""
+        return super().resume_execution(next_method, self.try_record.resumed(next_kwargs, self.log), context)
 
     def validate_template_fields(self, model_cls: type[ModelT]) -> ModelT:
         """The rendered ``template_fields`` validated with ``model_cls`` (whose fields are exactly them).

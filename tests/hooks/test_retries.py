@@ -341,3 +341,33 @@ class TestTimeouts:
             )
         assert not isinstance(err.value, PhraseResponseLostError)  # certainly not processed
         assert "after 4 attempts" in str(err.value) and len(sleeps.waits) == 3
+
+
+class TestApiCallCount:
+    """``PhraseTmsHook.api_calls`` counts every request that reached Phrase: retries and logins too."""
+
+    def test_sync_counts_the_login_and_each_attempt(
+        self, phrase_emulator: Any, login_conn: str, make_hook: MakeHook, sleeps: SleepRecorder
+    ) -> None:
+        phrase_emulator.admin.set_faults([fault_rule("GET", WHO_AM_I_PATH, {"status": 503})])
+        hook = make_hook(login_conn)
+        hook.who_am_i()
+        assert hook.api_calls == 3 == len(journal(phrase_emulator))  # login, 503, 200
+
+    async def test_async_counts_each_attempt(
+        self, phrase_emulator: Any, token_conn: str, make_hook: MakeHook, sleeps: SleepRecorder
+    ) -> None:
+        phrase_emulator.admin.set_faults(
+            [fault_rule("GET", "/api2/v1/connectorAsyncTasks", {"status": 429, "retryAfter": "1"})]
+        )
+        async with make_hook(token_conn) as hook:
+            await hook.a_get_connector_task_states_page(WEBSITE)
+            assert hook.api_calls == 2 == len(journal(phrase_emulator))
+
+    def test_close_reports_the_count(self, token_conn: str, make_hook: MakeHook) -> None:
+        hook = make_hook(token_conn)
+        seen: list[int] = []
+        hook.on_close = lambda closed: seen.append(closed.api_calls)
+        hook.who_am_i()
+        hook.close()
+        assert seen == [1]
