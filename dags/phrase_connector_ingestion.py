@@ -6,15 +6,17 @@ Every hour, turn the files of a Phrase connector folder that changed during the 
 1. **list_files** lists the connector folder (recursively if configured), keeps the files whose
    `lastModified` falls in the run's window `[start, end)` and that pass the include/exclude patterns,
    sorted by path (so a rerun maps the same files to the same map indexes).
-2. **ingest_file** (one mapped task per file, `PhraseIngestConnectorFileOperator`, deferrable, pool
-   `phrase_api`) downloads the file into Phrase, waits in the triggerer, creates one job per target
-   language and waits for the import. It is idempotent per file version: if the project already has this
-   version's jobs, nothing is created. A clear, retry, backfill or second run of the same interval
-   creates no duplicates.
+2. **ingest_file** (one mapped task per file, `PhraseIngestConnectorFileOperator` as
+   `IngestFileOperator`, deferrable, pool `phrase_api`) downloads the file into Phrase, waits in the
+   triggerer, creates one job per target language and waits for the import. It is idempotent per file
+   version: if the project already has this version's jobs, nothing is created. A clear, retry, backfill
+   or second run of the same interval creates no duplicates.
 3. **summarize** (runs whatever happened) reports files, jobs per language and failures. A file Phrase
-   could not process (conversion failed, file gone from the repository, import failed) fails its own
-   mapped task and is reported as an *expected* failure: the run still succeeds. Any other failure
-   (bad settings, authentication, a bug, timeouts...) fails the run.
+   could not process (conversion failed, file gone from the repository, import failed) ends its own
+   mapped task *skipped*, the reason in its label (`docs/x.docx · skipped: conversion failed`), and is
+   reported as an *expected* failure: the run still succeeds. Any other failure (bad settings,
+   authentication, a bug, timeouts...) fails its task and the run. The run's **Phrase** tab shows the
+   summary (files, jobs per language with links, failures, API calls).
    With new jobs, it emits an Asset event through the alias `phrase_tms_new_jobs` for the Asset
    `phrase://<phrase-host>/projects/<projectUid>` (host of the connection's base URL, e.g.
    `cloud.memsource.com`), extra `{"project_uid", "job_uids", "jobs": [{"uid", "targetLang", "filename"}],
@@ -43,6 +45,7 @@ import pendulum
 from airflow.sdk import DAG, AssetAlias, CronTriggerTimetable, Param, TriggerRule, task
 
 from airflow_phrase.ingestion.failures import record_ingest_failure
+from airflow_phrase.ingestion.ingest_task import MAP_INDEX_TEMPLATE, IngestFileOperator
 from airflow_phrase.ingestion.settings import POOL
 from airflow_phrase.ingestion.summary import NEW_JOBS_ASSET_ALIAS
 from airflow_phrase.ingestion.tasks import (
@@ -50,7 +53,6 @@ from airflow_phrase.ingestion.tasks import (
     list_files_for_interval,
     summarize_run,
 )
-from airflow_phrase.operators.ingest import PhraseIngestConnectorFileOperator
 
 
 def _optional(kind: str | list[str], title: str, description: str, **schema: object) -> Param:
@@ -115,13 +117,13 @@ with DAG(
 
     files_to_ingest = list_files()
 
-    ingest = PhraseIngestConnectorFileOperator.partial(
+    ingest = IngestFileOperator.partial(
         task_id=INGEST_TASK_ID,
         pool=POOL,
         wait_for_import=True,
         wait_timeout=timedelta(hours=2),
         on_failure_callback=record_ingest_failure,
-        map_index_template="{{ task.folder }}/{{ task.file }}",
+        map_index_template=MAP_INDEX_TEMPLATE,
     ).expand_kwargs(files_to_ingest)
 
     @task(trigger_rule=TriggerRule.ALL_DONE, outlets=[AssetAlias(NEW_JOBS_ASSET_ALIAS)], retries=0)

@@ -26,6 +26,7 @@ import pendulum
 from airflow.sdk import DAG, AssetAlias, Param, TriggerRule, task
 
 from airflow_phrase.ingestion.failures import record_ingest_failure
+from airflow_phrase.ingestion.ingest_task import MAP_INDEX_TEMPLATE, IngestFileOperator
 from airflow_phrase.ingestion.settings import POOL
 from airflow_phrase.ingestion.summary import NEW_JOBS_ASSET_ALIAS
 from airflow_phrase.ingestion.tasks import (
@@ -34,7 +35,6 @@ from airflow_phrase.ingestion.tasks import (
     load_manual_request,
     summarize_run,
 )
-from airflow_phrase.operators.ingest import PhraseIngestConnectorFileOperator
 
 PARAMS = {
     "connector": Param(
@@ -132,13 +132,13 @@ with DAG(
 
     files_to_ingest = list_files(validate_request())
 
-    ingest = PhraseIngestConnectorFileOperator.partial(
+    ingest = IngestFileOperator.partial(
         task_id=INGEST_TASK_ID,
         pool=POOL,
         wait_for_import=True,
         wait_timeout=timedelta(hours=2),
         on_failure_callback=record_ingest_failure,
-        map_index_template="{{ task.folder }}/{{ task.file }}",
+        map_index_template=MAP_INDEX_TEMPLATE,
     ).expand_kwargs(files_to_ingest)
 
     @task(trigger_rule=TriggerRule.ALL_DONE, outlets=[AssetAlias(NEW_JOBS_ASSET_ALIAS)], retries=0)

@@ -56,8 +56,8 @@ def print_outcome(
     print(f"Airflow log   {log_path}")
     if summary.expected_failures:
         print(
-            "\nExpected failures are files Phrase itself could not process (their tasks fail, without "
-            "retries);\nthe run reports them and still succeeds."
+            "\nExpected failures are files Phrase itself could not process (their tasks end skipped, "
+            "without retries);\nthe run reports them and still succeeds."
         )
     print()
     print(real_account_help)

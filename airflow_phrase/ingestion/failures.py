@@ -4,8 +4,11 @@
 (``CONVERTER_ERROR``), the connector could not fetch it (``ERROR``, e.g. removed from the repository) or
 its import failed. Retrying cannot fix them, so the ingest operator fails the task without retries, with
 Phrase's message, raising :class:`~airflow_phrase.exceptions.PhraseDownloadFailedError` or
-:class:`~airflow_phrase.exceptions.PhraseImportFailedError` (both ``AirflowFailException``); the run
-reports them and still succeeds. They are recognised by type, never by their message text.
+:class:`~airflow_phrase.exceptions.PhraseImportFailedError` (both ``AirflowFailException``); the example
+DAGs' ingest task (:mod:`airflow_phrase.ingestion.ingest_task`) records them and ends *skipped* instead,
+and the run reports them and still succeeds. They are recognised by type, never by their message text.
+A mapped task skipped without a record (marked skipped by a person) is reported as ``skipped``, also
+expected.
 
 Everything else is *unexpected* and fails the run: bad arguments, a connector or file that does not
 exist, Phrase refusing the job request (HTTP 4xx, usually a configuration problem such as a language the
@@ -24,7 +27,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from airflow_phrase.exceptions import PhraseDownloadFailedError, PhraseImportFailedError
 
@@ -37,6 +40,7 @@ class FailureCategory(str, Enum):
     CONVERSION_FAILED = "conversion_failed"
     REMOTE_FILE_ERROR = "remote_file_error"
     IMPORT_FAILED = "import_failed"
+    SKIPPED = "skipped"
     UNEXPECTED = "unexpected"
     NOT_RECORDED = "not_recorded"
 
@@ -50,12 +54,18 @@ class FailureCategory(str, Enum):
 
 
 _EXPECTED = frozenset(
-    {FailureCategory.CONVERSION_FAILED, FailureCategory.REMOTE_FILE_ERROR, FailureCategory.IMPORT_FAILED}
+    {
+        FailureCategory.CONVERSION_FAILED,
+        FailureCategory.REMOTE_FILE_ERROR,
+        FailureCategory.IMPORT_FAILED,
+        FailureCategory.SKIPPED,
+    }
 )
 _LABELS = {
     FailureCategory.CONVERSION_FAILED: "conversion failed",
     FailureCategory.REMOTE_FILE_ERROR: "connector could not fetch the file",
     FailureCategory.IMPORT_FAILED: "import failed",
+    FailureCategory.SKIPPED: "skipped without a Phrase verdict",
     FailureCategory.UNEXPECTED: "unexpected error",
     FailureCategory.NOT_RECORDED: "failed, reason not recorded",
 }
@@ -70,6 +80,9 @@ class FileFailure(BaseModel):
     message: str
     #: The exception's class name, for the unexpected ones.
     error_type: str | None = None
+    #: ``import_failed``: the jobs Phrase created before their import failed,
+    #: ``[{"uid", "targetLang", "url", "created_now"}]`` (``created_now``: by this try, not found).
+    jobs: list[dict[str, Any]] = Field(default_factory=list)
 
     @property
     def expected(self) -> bool:
@@ -112,13 +125,16 @@ def record_ingest_failure(context: Any) -> None:
     context["ti"].xcom_push(key=FAILURE_XCOM_KEY, value=failure.model_dump(mode="json"))
 
 
-def recorded_failure(value: Any) -> FileFailure:
-    """The failure a task recorded, or a ``not_recorded`` one when it recorded none (fails the run)."""
+def recorded_failure(value: Any, *, state: str | None = "failed") -> FileFailure:
+    """The failure a task recorded; without one, ``skipped`` for a skipped task, else ``not_recorded``
+    (which fails the run)."""
     if isinstance(value, dict):
         try:
             return FileFailure.model_validate(value)
         except ValueError:
             pass
+    if state == "skipped":
+        return FileFailure(category=FailureCategory.SKIPPED, message="the task was skipped")
     return FileFailure(
         category=FailureCategory.NOT_RECORDED,
         message="the task failed but recorded no reason; see its log",

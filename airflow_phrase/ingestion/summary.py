@@ -1,13 +1,19 @@
 """The report of one ingestion run: files, jobs per language, failures, and the Asset events to emit.
 
-Built by the ``summarize`` task from the selected files, each mapped ingest task's state, return value
-and recorded failure (see :mod:`airflow_phrase.ingestion.failures`). Plain JSON goes to XCom; the same
-model renders the text table the task logs and ``make demo`` prints.
+Built by the ``summarize`` task from the selected files, each mapped ingest task's state, return value,
+recorded failure (see :mod:`airflow_phrase.ingestion.failures`) and API call count. Plain JSON goes to
+XCom (key ``ingestion_summary`` of ``summarize``, also its return value): it is what the UI's Phrase view
+shows (``docs/ui.md`` documents the shape); the same model renders the text table the task logs and
+``make demo`` prints.
+
+Every job the run created is counted, with its import outcome: the jobs of ingested files (imported,
+``import_status="OK"``, when the ingest task waited for the import) and those of a file whose import
+failed (``"ERROR"``). Only the imported new jobs are announced by the Asset event.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,12 +26,21 @@ from airflow_phrase.ingestion.failures import FileFailure, recorded_failure
 NEW_JOBS_ASSET_ALIAS = "phrase_tms_new_jobs"
 
 
+#: Version of the summary's XCom shape (``docs/ui.md``); bumped on an incompatible change.
+SUMMARY_SCHEMA_VERSION = 2
+
+
 class JobRef(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     uid: str
     target_lang: str | None = None
     filename: str | None = None
+    #: Link to the job in Phrase's web app.
+    url: str | None = None
+    #: ``"OK"``: imported; ``"ERROR"``: Phrase created the job but could not import the file; ``None``:
+    #: not checked (the ingest task did not wait for the import).
+    import_status: str | None = None
 
 
 class FileOutcome(BaseModel):
@@ -46,10 +61,53 @@ class FileOutcome(BaseModel):
     #: result without that list (an older provider): then every job is new unless ``reused="jobs"``.
     new_job_uids: list[str] | None = None
     failure: FileFailure | None = None
+    #: Phrase API calls the file's ingest task made from workers (its last try); ``None``: not recorded.
+    api_calls: int | None = None
 
     @property
     def succeeded(self) -> bool:
         return self.state == "success"
+
+    @property
+    def already_ingested(self) -> bool:
+        """Succeeded without creating anything: this version of the file was already in Phrase."""
+        return self.succeeded and (self.reused == "jobs" or (bool(self.jobs) and not self.new_jobs))
+
+    @property
+    def outcome(self) -> str:
+        """``ingested``, ``already_ingested``, ``expected_failure`` or ``unexpected_failure``."""
+        if self.succeeded:
+            return "already_ingested" if self.already_ingested else "ingested"
+        if self.failure is not None and self.failure.expected:
+            return "expected_failure"
+        return "unexpected_failure"
+
+    @property
+    def failed_import_jobs(self) -> list[JobRef]:
+        """The jobs Phrase created for the file before their import failed (``import_status="ERROR"``)."""
+        if self.failure is None:
+            return []
+        return [
+            JobRef(
+                uid=str(job["uid"]),
+                target_lang=job.get("targetLang"),
+                filename=self.path.rsplit("/", 1)[-1],
+                url=job.get("url"),
+                import_status="ERROR",
+            )
+            for job in self.failure.jobs
+            if job.get("uid")
+        ]
+
+    @property
+    def created_jobs(self) -> list[JobRef]:
+        """Every job this run created for the file: the new ones, and those whose import failed."""
+        created_now = (
+            {str(job["uid"]) for job in self.failure.jobs if job.get("created_now")}
+            if self.failure
+            else set()
+        )
+        return [*self.new_jobs, *(job for job in self.failed_import_jobs if job.uid in created_now)]
 
     @property
     def new_jobs(self) -> list[JobRef]:
@@ -70,17 +128,33 @@ class FileOutcome(BaseModel):
         return [job for job in self.jobs if job.uid not in new]
 
 
+class StoppedAt(BaseModel):
+    """The task that failed before anything could be ingested (the rest of the run did not run)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    task_id: str
+    state: str | None
+
+
 class IngestionSummary(BaseModel):
     """The run's report (``IngestionSummary.model_validate(xcom_value)`` reads it back)."""
 
     model_config = ConfigDict(frozen=True)
 
+    schema_version: int = SUMMARY_SCHEMA_VERSION
     project_uid: str
     connector: str
     folder: str
     window: dict[str, str] | None = None
     counts: dict[str, int] = Field(default_factory=dict)
     files: list[FileOutcome] = Field(default_factory=list)
+    #: Phrase API calls of the listing task (``None``: not recorded).
+    listing_api_calls: int | None = None
+    #: Phrase's web app base URL of the run's connection (for links), e.g. ``https://cloud.memsource.com/web``.
+    phrase_url: str | None = None
+    #: Set when the run stopped before ingesting (validation or listing failed): which task, and its state.
+    stopped_at: StoppedAt | None = None
 
     @property
     def succeeded(self) -> list[FileOutcome]:
@@ -97,6 +171,27 @@ class IngestionSummary(BaseModel):
     @property
     def unexpected_failures(self) -> list[FileOutcome]:
         return [f for f in self.failed if f.failure is None or not f.failure.expected]
+
+    @property
+    def ingested(self) -> list[FileOutcome]:
+        """Files this run ingested (jobs created now for at least one language)."""
+        return [f for f in self.succeeded if not f.already_ingested]
+
+    @property
+    def already_ingested(self) -> list[FileOutcome]:
+        """Files skipped because their current version was already in Phrase."""
+        return [f for f in self.succeeded if f.already_ingested]
+
+    def created_jobs(self) -> list[JobRef]:
+        """Every job this run created, file by file, with its import status (``"ERROR"``: import failed)."""
+        return [job for outcome in self.files for job in outcome.created_jobs]
+
+    @property
+    def api_calls(self) -> int | None:
+        """Phrase API calls the run's tasks made from workers (``None``: none recorded)."""
+        counts = [self.listing_api_calls, *(f.api_calls for f in self.files)]
+        known = [count for count in counts if count is not None]
+        return sum(known) if known else None
 
     def jobs_by_language(self, *, new_only: bool = False) -> dict[str, list[str]]:
         """``{target_lang: [job uids]}``, languages sorted, uids in file order."""
@@ -123,14 +218,25 @@ class IngestionSummary(BaseModel):
         return "\n".join(lines)
 
 
-def _jobs_of(result: Mapping[str, Any] | None) -> list[JobRef]:
+def _jobs_of(result: Mapping[str, Any] | None, job_url: Callable[[str], str | None]) -> list[JobRef]:
     if not result:
         return []
+    imported = "OK" if result.get("import_checked") else None
     return [
-        JobRef(uid=job["uid"], target_lang=job.get("targetLang"), filename=job.get("filename"))
+        JobRef(
+            uid=job["uid"],
+            target_lang=job.get("targetLang"),
+            filename=job.get("filename"),
+            url=job_url(str(job["uid"])),
+            import_status=imported,
+        )
         for job in result.get("jobs") or []
         if job.get("uid")
     ]
+
+
+def _no_url(uid: str) -> str | None:
+    return None
 
 
 def _new_job_uids(result: Mapping[str, Any] | None) -> list[str] | None:
@@ -144,11 +250,16 @@ def build_summary(
     states: Mapping[int, str | None],
     results: Sequence[Mapping[str, Any] | None],
     failures: Sequence[Any],
+    api_calls: Sequence[int | None] = (),
+    listing_api_calls: int | None = None,
+    phrase_url: str | None = None,
+    job_url: Callable[[str], str | None] = _no_url,
 ) -> IngestionSummary:
     """Combine the listing task's ``selection`` with each mapped task's state, result and failure.
 
-    ``results`` and ``failures`` are indexed by map index (``None`` where a task pushed nothing).
-    A task that did not succeed and recorded no failure counts as an unexpected failure.
+    ``results``, ``failures`` and ``api_calls`` are indexed by map index (``None`` where a task pushed
+    nothing). A task that did not succeed and recorded no failure counts as an unexpected failure (a
+    skipped one as ``skipped``, expected). ``job_url(uid)`` links a job in Phrase.
     """
     outcomes: list[FileOutcome] = []
     for index, record in enumerate(selection.get("files") or []):
@@ -157,17 +268,27 @@ def build_summary(
         failure = None
         if state != "success":
             raw = failures[index] if index < len(failures) else None
-            failure = recorded_failure(raw) if state == "failed" or raw is not None else None
+            if state in ("failed", "skipped") or raw is not None:
+                failure = recorded_failure(raw, state=state)
         succeeded = state == "success"
+        if failure is not None and failure.jobs:
+            failure = failure.model_copy(
+                update={
+                    "jobs": [
+                        {**job, "url": job.get("url") or job_url(str(job.get("uid")))} for job in failure.jobs
+                    ]
+                }
+            )
         outcomes.append(
             FileOutcome(
                 path=record["path"],
                 map_index=index,
                 state=state,
-                jobs=_jobs_of(result) if succeeded else [],
+                jobs=_jobs_of(result, job_url) if succeeded else [],
                 reused=(result or {}).get("reused") if succeeded else None,
                 new_job_uids=_new_job_uids(result) if succeeded else None,
                 failure=failure,
+                api_calls=api_calls[index] if index < len(api_calls) else None,
             )
         )
     settings = selection.get("settings") or {}
@@ -178,6 +299,15 @@ def build_summary(
         window=selection.get("window"),
         counts=selection.get("counts") or {},
         files=outcomes,
+        listing_api_calls=listing_api_calls,
+        phrase_url=phrase_url,
+    )
+
+
+def stopped_summary(task_id: str, state: str | None) -> IngestionSummary:
+    """The summary of a run that stopped before ingesting: ``task_id`` ended ``state``."""
+    return IngestionSummary(
+        project_uid="?", connector="?", folder="?", stopped_at=StoppedAt(task_id=task_id, state=state)
     )
 
 
@@ -226,7 +356,7 @@ def _moment(iso: str) -> str:
 def _result_cell(outcome: FileOutcome) -> str:
     """``ingested`` / ``already ingested`` / ``ingested (1 of 3 jobs new)`` of a succeeded file."""
     new, total = len(outcome.new_jobs), len(outcome.jobs)
-    if outcome.reused == "jobs" or (total and not new):
+    if outcome.already_ingested:
         return "already ingested"
     if new < total:
         return f"ingested ({new} of {total} jobs new)"
@@ -234,7 +364,17 @@ def _result_cell(outcome: FileOutcome) -> str:
 
 
 def render_summary(summary: IngestionSummary, *, api_calls: Mapping[str, int] | None = None) -> str:
-    """A short, aligned text report. ``api_calls`` (path → number of Phrase API calls) adds a column."""
+    """A short, aligned text report. ``api_calls`` (path → number of Phrase API calls) adds a column;
+    without it, the calls the tasks recorded are shown (when they recorded any)."""
+    if summary.stopped_at is not None:
+        stop = summary.stopped_at
+        return (
+            f"Nothing was ingested: task {stop.task_id!r} ended {stop.state}; see that task's log "
+            "(the tasks after it did not run)."
+        )
+    recorded = api_calls is None and summary.api_calls is not None
+    if recorded:
+        api_calls = {f.path: f.api_calls or 0 for f in summary.files}
     lines: list[str] = []
     counts = summary.counts
     if summary.window:
@@ -253,12 +393,24 @@ def render_summary(summary: IngestionSummary, *, api_calls: Mapping[str, int] | 
             f"{counts.get('filtered_by_pattern', 0)} filtered by pattern)"
         )
     lines.append(
-        f"Outcome       {len(summary.succeeded)} ingested, {len(summary.expected_failures)} expected "
-        f"failure(s), {len(summary.unexpected_failures)} unexpected"
+        f"Outcome       {len(summary.ingested)} ingested, {len(summary.already_ingested)} already "
+        f"ingested, {len(summary.expected_failures)} expected failure(s), "
+        f"{len(summary.unexpected_failures)} unexpected"
     )
-    new_jobs, existing_jobs = summary.new_job_refs(), summary.existing_job_refs()
-    if new_jobs or existing_jobs:
-        lines.append(f"Jobs          {len(new_jobs)} new, {len(existing_jobs)} already in Phrase")
+    created, existing_jobs = summary.created_jobs(), summary.existing_job_refs()
+    if created or existing_jobs:
+        import_errors = sum(1 for job in created if job.import_status == "ERROR")
+        detail = (
+            f" ({len(created) - import_errors} imported, {import_errors} import failed)"
+            if import_errors
+            else ""
+        )
+        lines.append(f"Jobs          {len(created)} created{detail}, {len(existing_jobs)} already in Phrase")
+    if recorded:
+        listing = f" ({summary.listing_api_calls} to list the folder)" if summary.listing_api_calls else ""
+        lines.append(
+            f"API calls     {summary.api_calls} from the tasks{listing}; triggerer polls not included"
+        )
     if summary.files:
         lines.append("")
         header = ["file", "result", "jobs"] + (["API calls"] if api_calls is not None else [])
@@ -267,8 +419,11 @@ def render_summary(summary: IngestionSummary, *, api_calls: Mapping[str, int] | 
             if outcome.succeeded:
                 result, jobs = _result_cell(outcome), ", ".join(f"{j.target_lang}" for j in outcome.jobs)
             else:
-                result = "FAILED (expected)" if outcome.failure and outcome.failure.expected else "FAILED"
-                jobs = "-"
+                expected = outcome.failure is not None and outcome.failure.expected
+                result = f"{outcome.state or 'not run'} (expected)" if expected else "FAILED"
+                jobs = (
+                    ", ".join(f"{j.target_lang} (import failed)" for j in outcome.failed_import_jobs) or "-"
+                )
             row = [outcome.path, result, jobs]
             if api_calls is not None:
                 row.append(str(api_calls.get(outcome.path, 0)))

@@ -34,8 +34,10 @@ from airflow_phrase.ingestion.summary import (
     build_summary,
     project_asset_uri,
     render_summary,
+    stopped_summary,
 )
 from airflow_phrase.ingestion.window import IngestionWindow, resolve_window
+from airflow_phrase.operators.try_record import API_CALLS_XCOM_KEY, push_api_calls
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +89,7 @@ def _list(settings: IngestionSettings) -> tuple[str, list[ConnectorFile]]:
         raise AirflowFailException(str(error)) from error
     finally:
         hook.close()
+        push_api_calls(hook.api_calls)  # for the summary (and the UI's Phrase view)
     return connector.id, files
 
 
@@ -171,28 +174,81 @@ def _mapped_states(context: Mapping[str, Any], count: int) -> dict[int, str | No
     return {index: states.get(f"{prefix}{index}") for index in range(count)}
 
 
+def _stopped_at(context: Mapping[str, Any]) -> tuple[str, str | None]:
+    """The task that ended the run before ingesting: the first of the steps before the mapped ingest
+    tasks that did not succeed (a failed validation leaves the listing ``upstream_failed``, with no log)."""
+    ti = context["ti"]
+    run_id = context["run_id"]
+    steps = [VALIDATE_TASK_ID, LIST_TASK_ID]
+    states = ti.get_task_states(dag_id=ti.dag_id, task_ids=steps, run_ids=[run_id]).get(run_id, {})
+    present = [(task_id, states[task_id]) for task_id in steps if task_id in states]
+    for task_id, state in present:
+        if state == "failed":
+            return task_id, state
+    for task_id, state in present:
+        if state != "success":
+            return task_id, state
+    return LIST_TASK_ID, states.get(LIST_TASK_ID)
+
+
+def _pull_by_index(ti: Any, key: str, indexes: list[int], count: int) -> list[Any]:
+    """``[value or None] * count``: the XCom ``key`` of the mapped ingest tasks at ``indexes``."""
+    values: list[Any] = [None] * count
+    if indexes:
+        pulled = ti.xcom_pull(task_ids=INGEST_TASK_ID, key=key, map_indexes=indexes)
+        for index, value in zip(indexes, pulled, strict=True):
+            values[index] = value
+    return values
+
+
+def _job_links(phrase_conn_id: str, project_uid: str) -> tuple[str | None, Any]:
+    """Phrase's web app URL and a ``job uid -> URL`` function for the run's connection (no API call)."""
+    from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
+
+    hook = PhraseTmsHook(phrase_conn_id=phrase_conn_id)
+    try:
+        base = hook.web_app_url
+    except Exception as error:  # the links are a nicety: a broken connection must not hide the summary
+        log.warning("No links to Phrase in the summary: %s", error)
+        return None, lambda uid: None
+    return base, lambda uid: hook.job_url(project_uid, uid)
+
+
 def summarize_run(context: Mapping[str, Any]) -> dict[str, Any]:
     """``summarize``: report every file, fail the run only on unexpected failures, emit the Asset event."""
     ti = context["ti"]
     selection = ti.xcom_pull(task_ids=LIST_TASK_ID, key=SELECTION_KEY)
     if not selection:
-        raise AirflowFailException(f"Task {LIST_TASK_ID!r} produced no selection (it failed); see its log.")
+        task_id, state = _stopped_at(context)
+        ti.xcom_push(key=SUMMARY_KEY, value=stopped_summary(task_id, state).model_dump(mode="json"))
+        raise AirflowFailException(
+            f"Nothing was ingested: task {task_id!r} ended {state}; see that task's log "
+            "(the tasks after it did not run)."
+        )
     count = len(selection.get("files") or [])
     states = _mapped_states(context, count)
-    # Only what each task can have pushed is pulled: a result from a success, a failure record from a failure.
+    # Only what each task can have pushed is pulled: a result from a success, a failure record from a
+    # failure or a skip (a Phrase verdict), and the API calls from every task that ran.
     succeeded = [index for index, state in states.items() if state == "success"]
-    failed = [index for index, state in states.items() if state == "failed"]
-    results: list[Any] = [None] * count
-    failures: list[Any] = [None] * count
-    if succeeded:
-        pulled = ti.xcom_pull(task_ids=INGEST_TASK_ID, map_indexes=succeeded)
-        for index, value in zip(succeeded, pulled, strict=True):
-            results[index] = value
-    if failed:
-        pulled = ti.xcom_pull(task_ids=INGEST_TASK_ID, key=FAILURE_XCOM_KEY, map_indexes=failed)
-        for index, value in zip(failed, pulled, strict=True):
-            failures[index] = value
-    summary = build_summary(selection=selection, states=states, results=results, failures=failures)
+    not_ingested = [index for index, state in states.items() if state in ("failed", "skipped")]
+    results = _pull_by_index(ti, "return_value", succeeded, count)
+    failures = _pull_by_index(ti, FAILURE_XCOM_KEY, not_ingested, count)
+    api_calls = _pull_by_index(ti, API_CALLS_XCOM_KEY, sorted(succeeded + not_ingested), count)
+    listing_calls = ti.xcom_pull(task_ids=LIST_TASK_ID, key=API_CALLS_XCOM_KEY)
+    settings = selection.get("settings") or {}
+    phrase_url, job_url = _job_links(
+        settings.get("phrase_conn_id") or "phrase_tms_default", settings.get("project_uid", "")
+    )
+    summary = build_summary(
+        selection=selection,
+        states=states,
+        results=results,
+        failures=failures,
+        api_calls=[value if isinstance(value, int) else None for value in api_calls],
+        listing_api_calls=listing_calls if isinstance(listing_calls, int) else None,
+        phrase_url=phrase_url,
+        job_url=job_url,
+    )
     report = summary.model_dump(mode="json")
     ti.xcom_push(key=SUMMARY_KEY, value=report)
     log.info("Ingestion summary\n%s", render_summary(summary))

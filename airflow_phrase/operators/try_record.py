@@ -180,6 +180,13 @@ class TryRecord:
             ti.xcom_push(key=API_CALLS_XCOM_KEY, value=self.api_calls)
 
 
+def push_api_calls(count: int) -> None:
+    """Record ``count`` as the running task's API calls (a task that is not an operator of ours)."""
+    ti = _current_ti()
+    if ti is not None:
+        ti.xcom_push(key=API_CALLS_XCOM_KEY, value=count)
+
+
 def _current_ti() -> Any:
     from airflow.sdk import get_current_context
 
@@ -197,4 +204,5 @@ __all__ = [
     "Wait",
     "describe_event",
     "describe_trigger",
+    "push_api_calls",
 ]

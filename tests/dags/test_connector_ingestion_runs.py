@@ -43,14 +43,15 @@ def test_a_week_is_ingested_once_with_expected_failures_reported_and_an_asset_ev
 
     first = dag.test(logical_date=logical_date, run_conf=conf)
 
-    # The run succeeds although three files failed: Phrase's verdict on them is an expected failure.
+    # The run succeeds although three files failed: Phrase's verdict on them is an expected failure, and
+    # their tasks end skipped (the grid tells them from real failures), the reason in their label.
     assert first.state == "success"
     states = task_states(first, "ingest_file")
     summary = xcom_value(first, "summarize", "ingestion_summary")
     by_path = {f["path"]: f for f in summary["files"]}
     assert sorted(by_path) == sorted([*RECENT, "docs/api/reference.json", "docs/legacy/gone.md"])
     for path, outcome in by_path.items():
-        expected_state = "failed" if path in EXPECTED_FAILURES else "success"
+        expected_state = "skipped" if path in EXPECTED_FAILURES else "success"
         assert states[outcome["map_index"]] == expected_state, path
         if path in EXPECTED_FAILURES:
             assert outcome["failure"]["category"] == EXPECTED_FAILURES[path]
@@ -64,6 +65,22 @@ def test_a_week_is_ingested_once_with_expected_failures_reported_and_an_asset_ev
     assert "broken.docx" not in jobs and "gone.md" not in jobs
     new_uids = sorted(job["uid"] for f in summary["files"] for job in f["jobs"])
     assert len(new_uids) == 15
+    # Every job the run created is reported, with its import outcome: the bad import's three too.
+    failed_import = by_path["docs/guides/bad-import.md"]["failure"]["jobs"]
+    assert sorted(job["targetLang"] for job in failed_import) == LANGS
+    assert all(job["created_now"] and job["url"].endswith("/translate") for job in failed_import)
+    assert sorted(job["uid"] for job in failed_import) == sorted(
+        j["uid"] for j in emulator.admin.snapshot()["jobs"] if j["filename"] == "bad-import.md"
+    )
+    labels = {
+        ti.map_index: ti.rendered_map_index
+        for ti in first.get_task_instances()
+        if ti.task_id == "ingest_file"
+    }
+    assert labels[by_path["docs/legacy/broken.docx"]["map_index"]] == (
+        "docs/legacy/broken.docx · skipped: conversion failed"
+    )
+    assert labels[by_path["docs/api/reference.json"]["map_index"]] == "docs/api/reference.json"
 
     # The project's Asset got one event, through the alias, listing the new jobs.
     [(uri, extra, aliases)] = asset_events(first)

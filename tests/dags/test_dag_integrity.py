@@ -116,7 +116,12 @@ def test_the_hourly_dag_is_wired_as_documented(bag: object) -> None:
     assert [t.task_id for t in dag.tasks] == ["list_files", "ingest_file", "summarize"]
     ingest = dag.get_task("ingest_file")
     assert type(ingest).__name__ == "MappedOperator"
-    assert ingest.operator_name == "PhraseIngestConnectorFileOperator"
+    # The provider's operator with the example DAGs' policy: Phrase's verdicts end the task skipped.
+    from airflow_phrase.ingestion.ingest_task import IngestFileOperator
+    from airflow_phrase.operators.ingest import PhraseIngestConnectorFileOperator
+
+    assert ingest.operator_name == "IngestFileOperator"
+    assert issubclass(IngestFileOperator, PhraseIngestConnectorFileOperator)
     assert ingest.pool == "phrase_api"
     assert ingest.partial_kwargs["wait_for_import"] is True
     summarize = dag.get_task("summarize")

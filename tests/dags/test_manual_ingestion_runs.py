@@ -29,7 +29,7 @@ def test_chosen_files_are_ingested_into_the_chosen_project_and_languages(
     assert [(f["path"], f["state"]) for f in summary["files"]] == [
         ("docs/api/reference.json", "success"),
         ("docs/guides/install.md", "success"),
-        ("docs/legacy/broken.docx", "failed"),
+        ("docs/legacy/broken.docx", "skipped"),
     ]
     assert summary["files"][2]["failure"]["category"] == "conversion_failed"
     # A project with two workflow steps: one job per step for the one language asked for.
@@ -56,5 +56,8 @@ def test_a_bad_form_fails_before_anything_is_sent_to_phrase(
     assert run.state == "failed"
     assert task_states(run, "validate_request") == {-1: "failed"}
     assert task_states(run, "list_files") == {-1: "upstream_failed"}
+    # The summary points at the task that failed, not at the listing that never ran.
+    summary = xcom_value(run, "summarize", "ingestion_summary")
+    assert summary["stopped_at"] == {"task_id": "validate_request", "state": "failed"}
     assert emulator.admin.journal() == []
     assert jobs_by_file(emulator.admin.snapshot()) == {}

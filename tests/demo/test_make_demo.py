@@ -52,17 +52,18 @@ def test_the_demo_ingests_one_hourly_interval_and_reports_every_file_in_it(
     start, end = (datetime.fromisoformat(moment.replace(" ", "T")) for moment in window.groups())
     assert end - start == timedelta(hours=1)
     assert re.search(r"^Files\s+8 listed, 6 selected \(2 outside the window, 0 filtered", out, re.MULTILINE)
-    assert "Outcome       4 ingested, 2 expected failure(s), 0 unexpected" in out
+    assert "Outcome       4 ingested, 0 already ingested, 2 expected failure(s), 0 unexpected" in out
     table = (
-        re.match(r"^  (docs/.+?)\s{2,}(ingested|already ingested|FAILED)", line) for line in out.splitlines()
+        re.match(r"^  (docs/.+?)\s{2,}(ingested|already ingested|skipped|FAILED)", line)
+        for line in out.splitlines()
     )
     rows = {match[1]: match.string for match in table if match}
     assert sorted(rows) == IN_WINDOW
     for path, line in rows.items():
         calls = int(line.split()[-1])
         assert calls > 0, f"no API calls attributed to {path}"
-    assert "FAILED (expected)" in rows["docs/legacy/broken.docx"]
-    assert "FAILED (expected)" in rows["docs/guides/bad-import.md"]
+    assert "skipped (expected)" in rows["docs/legacy/broken.docx"]
+    assert "skipped (expected)" in rows["docs/guides/bad-import.md"]
     assert re.search(r"docs/site/index.html\s+ingested\s+de, fr_fr, ja", rows["docs/site/index.html"])
     for old in OUTSIDE_WINDOW:
         assert old not in out, f"{old} is days old: outside the one-hour window"

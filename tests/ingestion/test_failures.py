@@ -187,7 +187,12 @@ def test_the_failure_callback_records_the_classification_in_xcom() -> None:
     record_ingest_failure({"ti": TaskInstance(), "exception": error})
 
     assert pushed == {
-        FAILURE_XCOM_KEY: {"category": "conversion_failed", "message": "cannot convert", "error_type": None}
+        FAILURE_XCOM_KEY: {
+            "category": "conversion_failed",
+            "message": "cannot convert",
+            "error_type": None,
+            "jobs": [],
+        }
     }
     assert recorded_failure(pushed[FAILURE_XCOM_KEY]).expected
 

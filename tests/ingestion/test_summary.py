@@ -126,16 +126,16 @@ def test_the_text_report_is_aligned_and_names_every_failure() -> None:
     assert [line[column:].split("  ")[0] for line in table] == [
         "ingested",
         "already ingested",
-        "FAILED (expected)",
+        "failed (expected)",
         "FAILED",
     ]
     assert any(line.startswith("  docs/a.md") and line.endswith("21") for line in table)
     assert any("already ingested" in line for line in table)
-    assert "FAILED (expected)" in text
+    assert "failed (expected)" in text
     assert "conversion failed: Unable to convert broken.docx" in text
     assert "docs/c.md [UNEXPECTED]" in text
     assert "unexpected error: boom" in text
-    assert "Outcome       2 ingested, 1 expected failure(s), 1 unexpected" in text
+    assert "Outcome       1 ingested, 1 already ingested, 1 expected failure(s), 1 unexpected" in text
     assert "2026-11-28 09:00 UTC .. 2026-11-28 10:00 UTC (data interval)" in text
 
 
@@ -218,7 +218,7 @@ def test_the_report_shows_which_jobs_are_new() -> None:
 
     text = render_summary(summary)
 
-    assert "Jobs          3 new, 3 already in Phrase" in text
+    assert "Jobs          3 created, 3 already in Phrase" in text
     rows = {line.split()[0]: line for line in text.splitlines() if line.startswith("  docs/")}
     assert "  ingested  " in rows["docs/a.md"]
     assert "ingested (1 of 2 jobs new)" in rows["docs/b.md"]
@@ -238,3 +238,105 @@ def test_a_result_without_new_job_uids_counts_as_before() -> None:
     )
 
     assert [job.uid for job in summary.new_job_refs()] == ["job-a.md-de", "job-a.md-ja"]
+
+
+def _import_failed(name: str, *, created_now: bool = True) -> dict[str, Any]:
+    return {
+        "category": "import_failed",
+        "message": "JobImportFailed: unterminated YAML front matter",
+        "jobs": [
+            {"uid": f"job-{name}-{lang}", "targetLang": lang, "url": None, "created_now": created_now}
+            for lang in ("de", "fr_fr", "ja")
+        ],
+    }
+
+
+def _three_languages(name: str) -> dict[str, Any]:
+    jobs = [
+        {"uid": f"job-{name}-{lang}", "targetLang": lang, "filename": name} for lang in ("de", "fr_fr", "ja")
+    ]
+    return {
+        "reused": None,
+        "jobs": jobs,
+        "new_job_uids": [job["uid"] for job in jobs],
+        "import_checked": True,
+    }
+
+
+def test_every_job_created_is_counted_with_its_import_outcome() -> None:
+    """Reported bug: a run that created 6 jobs said "3 new": the jobs of the file whose import failed
+    were not counted."""
+    summary = build_summary(
+        selection=selection(["docs/a.md", "docs/guides/bad-import.md"]),
+        states={0: "success", 1: "skipped"},
+        results=[_three_languages("a.md"), None],
+        failures=[None, _import_failed("bad-import.md")],
+        job_url=lambda uid: f"https://cloud.memsource.com/web/job/{uid}/translate",
+    )
+
+    created = summary.created_jobs()
+    assert len(created) == 6
+    assert [(job.uid, job.import_status) for job in created] == [
+        ("job-a.md-de", "OK"),
+        ("job-a.md-fr_fr", "OK"),
+        ("job-a.md-ja", "OK"),
+        ("job-bad-import.md-de", "ERROR"),
+        ("job-bad-import.md-fr_fr", "ERROR"),
+        ("job-bad-import.md-ja", "ERROR"),
+    ]
+    assert all(job.url == f"https://cloud.memsource.com/web/job/{job.uid}/translate" for job in created)
+    assert created[3].filename == "bad-import.md"
+    text = render_summary(summary)
+    assert "Jobs          6 created (3 imported, 3 import failed), 0 already in Phrase" in text
+    assert "de (import failed), fr_fr (import failed), ja (import failed)" in text
+    # Only the imported jobs are announced to downstream DAGs.
+    assert asset_event_extra(summary)["job_uids"] == ["job-a.md-de", "job-a.md-fr_fr", "job-a.md-ja"]
+    assert IngestionSummary.model_validate(summary.model_dump(mode="json")) == summary
+
+
+def test_jobs_found_rather_than_created_are_not_counted_as_created() -> None:
+    summary = build_summary(
+        selection=selection(["docs/guides/bad-import.md"]),
+        states={0: "skipped"},
+        results=[None],
+        failures=[_import_failed("bad-import.md", created_now=False)],
+    )
+    assert summary.created_jobs() == []
+    assert len(summary.files[0].failed_import_jobs) == 3
+
+
+def test_a_skipped_file_is_an_expected_failure_with_or_without_a_record() -> None:
+    summary = build_summary(
+        selection=selection(["docs/legacy/broken.docx", "docs/x.md"]),
+        states={0: "skipped", 1: "skipped"},
+        results=[None, None],
+        failures=[CONVERSION, None],
+    )
+    assert [f.outcome for f in summary.files] == ["expected_failure", "expected_failure"]
+    assert summary.files[1].failure is not None
+    assert summary.files[1].failure.category is FailureCategory.SKIPPED
+    assert summary.unexpected_failures == []
+    assert "skipped (expected)" in render_summary(summary)
+
+
+def test_api_calls_add_up_and_show_in_the_report() -> None:
+    summary = build_summary(
+        selection=selection(["docs/a.md", "docs/legacy/broken.docx"]),
+        states={0: "success", 1: "skipped"},
+        results=[result("a.md"), None],
+        failures=[None, CONVERSION],
+        api_calls=[9, 5],
+        listing_api_calls=3,
+    )
+    assert summary.api_calls == 17
+    text = render_summary(summary)
+    assert "API calls     17 from the tasks (3 to list the folder); triggerer polls not included" in text
+    assert any(line.startswith("  docs/a.md") and line.endswith("9") for line in text.splitlines())
+
+
+def test_a_run_that_stopped_before_ingesting_names_the_task() -> None:
+    from airflow_phrase.ingestion.summary import stopped_summary
+
+    summary = IngestionSummary.model_validate(stopped_summary("validate_request", "failed").model_dump())
+    assert summary.stopped_at is not None and summary.stopped_at.task_id == "validate_request"
+    assert render_summary(summary).startswith("Nothing was ingested: task 'validate_request' ended failed")

@@ -12,6 +12,7 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_phrase.ingestion.failures import FAILURE_XCOM_KEY
 from airflow_phrase.ingestion.tasks import SUMMARY_KEY, summarize_run
+from airflow_phrase.operators.try_record import API_CALLS_XCOM_KEY
 
 SELECTION = {
     "connector_id": "1001",
@@ -41,12 +42,13 @@ class TaskInstance:
 
     def xcom_pull(self, task_ids: str, key: str = "return_value", map_indexes: Any = None) -> Any:
         if task_ids == "list_files":
-            return self.selection
+            return self.selection if key == "selection" else self.xcoms.get((key, -1))
         self.pulls.append((key, tuple(map_indexes)))
         return [self.xcoms.get((key, index)) for index in map_indexes]
 
     def get_task_states(self, dag_id: str, task_ids: list[str], run_ids: list[str]) -> dict[str, Any]:
-        return {run_ids[0]: dict(self.states)}
+        prefixes = tuple(task_ids)
+        return {run_ids[0]: {k: v for k, v in self.states.items() if k.startswith(prefixes)}}
 
     def xcom_push(self, key: str, value: Any) -> None:
         self.pushed[key] = value
@@ -79,21 +81,29 @@ def _connection(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_expected_failures_are_reported_and_new_jobs_announced() -> None:
     ti = TaskInstance(
         SELECTION,
-        {"ingest_file_0": "success", "ingest_file_1": "failed", "ingest_file_2": "success"},
+        {"ingest_file_0": "success", "ingest_file_1": "skipped", "ingest_file_2": "success"},
         {
             ("return_value", 0): RESULT,
             ("return_value", 2): {**RESULT, "jobs": [], "reused": "jobs"},
             (FAILURE_XCOM_KEY, 1): {"category": "conversion_failed", "message": "cannot convert"},
+            (API_CALLS_XCOM_KEY, 0): 8,
+            (API_CALLS_XCOM_KEY, 1): 4,
+            (API_CALLS_XCOM_KEY, 2): 3,
+            (API_CALLS_XCOM_KEY, -1): 2,
         },
     )
     ctx = context(ti)
 
     report = summarize_run(ctx)
 
-    # Only what each task can have pushed is asked for.
-    assert ti.pulls == [("return_value", (0, 2)), (FAILURE_XCOM_KEY, (1,))]
+    # Only what each task can have pushed is asked for (pulling a missing XCom logs an error).
+    assert ti.pulls == [("return_value", (0, 2)), (FAILURE_XCOM_KEY, (1,)), (API_CALLS_XCOM_KEY, (0, 1, 2))]
     assert ti.pushed[SUMMARY_KEY] == report
-    assert [f["state"] for f in report["files"]] == ["success", "failed", "success"]
+    assert [f["state"] for f in report["files"]] == ["success", "skipped", "success"]
+    assert [f["api_calls"] for f in report["files"]] == [8, 4, 3]
+    assert report["listing_api_calls"] == 2
+    assert report["phrase_url"] == "https://cloud.memsource.com/web"
+    assert report["files"][0]["jobs"][0]["url"] == "https://cloud.memsource.com/web/job/j-a-de/translate"
     [(asset, extra)] = ctx["outlet_events"][AssetAlias("phrase_tms_new_jobs")].added
     assert asset.uri == "phrase://cloud.memsource.com/projects/prjWebsite000000000001"
     assert extra["job_uids"] == ["j-a-de"]
@@ -135,5 +145,16 @@ def test_nothing_new_means_no_asset_event() -> None:
 
 
 def test_without_a_selection_the_listing_failed_and_so_does_the_run() -> None:
-    with pytest.raises(AirflowFailException, match="'list_files' produced no selection"):
-        summarize_run(context(TaskInstance(None, {}, {})))
+    ti = TaskInstance(None, {"list_files": "failed"}, {})
+    with pytest.raises(AirflowFailException, match="task 'list_files' ended failed; see that task's log"):
+        summarize_run(context(ti))
+    assert ti.pushed[SUMMARY_KEY]["stopped_at"] == {"task_id": "list_files", "state": "failed"}
+
+
+def test_after_a_refused_form_the_summary_points_at_the_validation_not_the_listing() -> None:
+    """Reported bug: "see list_files' log", but list_files was upstream_failed and has no log."""
+    ti = TaskInstance(None, {"validate_request": "failed", "list_files": "upstream_failed"}, {})
+    with pytest.raises(AirflowFailException) as error:
+        summarize_run(context(ti))
+    assert "task 'validate_request' ended failed; see that task's log" in str(error.value)
+    assert "list_files" not in str(error.value)
