@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from airflow.sdk.exceptions import ParamValidationError
 
 from tests.dags.runs import asset_events, jobs_by_file, task_states, xcom_value
 
@@ -51,7 +52,12 @@ def test_a_bad_form_fails_before_anything_is_sent_to_phrase(
     emulator = phrase_emulator_connection
     dag = example_dags.dags["phrase_manual_ingestion"]
 
-    run = dag.test(run_conf={"files": ["guides/install.md"], "target_langs": ["de", "klingon!"]})
+    # What JSON Schema can express is refused by the form itself: no run is even created.
+    with pytest.raises(ParamValidationError, match="target_langs"):
+        dag.test(run_conf={"files": ["guides/install.md"], "target_langs": ["de", "klingon!"]})
+    # The rest is refused by validate_request, before anything is sent to Phrase.
+    conf = {"files": ["guides/install.md"], "modified_from": "2026-11-08", "modified_to": "2026-11-01"}
+    run = dag.test(run_conf=conf)
 
     assert run.state == "failed"
     assert task_states(run, "validate_request") == {-1: "failed"}
