@@ -25,7 +25,11 @@ from typing import Annotated, Any
 
 from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
 from airflow.api_fastapi.common.db.common import SessionDep
-from airflow.api_fastapi.core_api.security import ReadableXComFilterDep, requires_access_dag
+from airflow.api_fastapi.core_api.security import (
+    ReadableXComFilterDep,
+    auth_manager_from_app,
+    requires_access_dag,
+)
 from fastapi import Depends, FastAPI, Query
 from fastapi.responses import HTMLResponse
 
@@ -87,8 +91,17 @@ def overview(
     return _html(render.overview_page(points, nonce=nonce), nonce)
 
 
+def _auth_manager() -> Any:
+    from airflow.api_fastapi.app import get_auth_manager
+
+    return get_auth_manager()
+
+
 def create_app() -> FastAPI:
     app = FastAPI(title="Phrase TMS view", docs_url=None, redoc_url=None, openapi_url=None)
+    # Airflow's dependencies find the auth manager in ``request.app.state``: in a mounted app that is this
+    # app's state, so they get the API server's (initialised after the plugins are mounted) instead.
+    app.dependency_overrides[auth_manager_from_app] = _auth_manager
     app.add_api_route(
         "/runs/{dag_id}/{run_id:path}",
         run_view,
