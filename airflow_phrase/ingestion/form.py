@@ -16,8 +16,9 @@ what an empty field means and cannot send what JSON Schema can rule out:
   field when the run is triggered instead. ``modified_within_hours`` is the simpler way to backfill
   ("the last 168 hours") and works whenever the form is used.
 * **Lists take one entry per line.** Blank lines are allowed by the schema and dropped by
-  :func:`form_request`; each entry is checked (language codes, no empty patterns), and target
-  languages must be unique.
+  :func:`form_request`; each language code is checked by a pattern. (``uniqueItems`` would refuse the
+  two blank lines a trailing newline and an empty line make, so repeated languages are left to
+  ``validate_request``.)
 
 :func:`form_request` turns the form's answers into the request :mod:`airflow_phrase.ingestion.manual`
 validates (which still checks everything, as the form can be bypassed with ``--conf``).
@@ -166,7 +167,6 @@ def manual_form_params() -> dict[str, Param]:
             f"(built-in: {langs}). Blank lines are ignored.",
             JOBS,
             LANGUAGE_LINE_PATTERN,
-            uniqueItems=True,
         ),
         "pre_translate": _choice(
             "Pre-translate", "Pre-translate the new jobs.", JOBS, "As configured (built-in: Phrase's default)"
