@@ -7,11 +7,12 @@ UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed
 LINT_PATHS := $(wildcard airflow_phrase tests dags benchmarks)
 
-.PHONY: help install test lint pytest demo emulator bench lock clean
+.PHONY: help install test lint pytest demo ui emulator bench lock clean
 
 help:
 	@echo "make demo     - run the scheduled ingestion DAG against the embedded Phrase TMS emulator"
 	@echo "make test     - lint, type-check and run the whole test suite (unit, emulator, dag.test, end-to-end)"
+	@echo "make ui       - the Airflow UI (127.0.0.1:8080) with the example DAGs, next to the emulator (:8081)"
 	@echo "make emulator - start the Phrase TMS emulator on 127.0.0.1:8080 (admin API on)"
 	@echo "make bench    - run the benchmarks (figures are printed, never asserted)"
 	@echo "make lock     - re-resolve constraints.txt after changing dependencies"
@@ -36,6 +37,9 @@ test: lint pytest
 
 demo: $(STAMP)
 	$(BIN)/python -m airflow_phrase.demo $(DEMO_ARGS)
+
+ui: $(STAMP)
+	$(BIN)/python -m airflow_phrase.demo.ui $(UI_ARGS)
 
 emulator: $(STAMP)
 	$(BIN)/python -m airflow_phrase.emulator --host 127.0.0.1 --port 8080 --enable-admin
