@@ -121,13 +121,13 @@ def get_provider_info() -> dict[str, Any]:
                     "hidden-fields": ["schema"],
                     "relabeling": {
                         "host": "Base URL (optional)",
-                        "port": "Port (443; lets the Test button work)",
+                        "port": "Port (443)",
                         "login": "User name (login auth)",
                         "password": "Password or API token",
                     },
                     "placeholders": {
                         "host": "leave empty for the data centre, or e.g. http://127.0.0.1:8080/web",
-                        "port": "443, or the port of the Base URL",
+                        "port": "443, or the Base URL's port (the Test button needs it)",
                         "login": "only for Authentication = login",
                     },
                 },
