@@ -70,7 +70,8 @@ def airflow_cluster(
 ) -> Iterator[AirflowCluster]:
     """A running Airflow (scheduler, dag-processor, triggerer, api-server) with ``phrase_tms_default``
     pointed at the emulator process and the ``phrase_api`` pool created."""
-    env = {}
+    # The connection list's Test button (the browser test presses it) is off unless enabled.
+    env = {"AIRFLOW__CORE__TEST_CONNECTION": "Enabled"}
     if emulator_process is not None:
         env["AIRFLOW_CONN_PHRASE_TMS_DEFAULT"] = emulator_process.connection_uri_json()
     REPO_DAGS.mkdir(exist_ok=True)
