@@ -109,9 +109,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if not report.failed:
         return
     funcargs = getattr(item, "funcargs", {})
-    cluster = funcargs.get("airflow_cluster")
-    if isinstance(cluster, AirflowCluster):
+    clusters = {id(v): v for v in funcargs.values() if isinstance(v, AirflowCluster)}
+    for cluster in clusters.values():
         report.sections.append(("airflow process logs (tails)", cluster.log_tails(lines=80)))
-    emulator = funcargs.get("emulator_process")
-    if isinstance(emulator, EmulatorProcess):
+    emulators = {id(v): v for v in funcargs.values() if isinstance(v, EmulatorProcess)}
+    for emulator in emulators.values():
         report.sections.append(("Phrase emulator log (tail)", emulator.process.tail(40)))
