@@ -581,13 +581,24 @@ class AirflowCluster:
             parts.append(f"----- airflow {name} (last {lines} lines) -----\n{text}")
         return "\n".join(parts)
 
-    def listening_sockets(self) -> list[tuple[str, int, str, int]]:
-        """(component, pid, ip, port) of every listening TCP socket owned by any process of the cluster."""
+    def listening_sockets(
+        self, also: Mapping[str, ManagedProcess] | None = None
+    ) -> list[tuple[str, int, str, int]]:
+        """(component, pid, ip, port) of every listening TCP socket owned by any process of the cluster, or
+        of the processes in ``also`` (name → process, e.g. ``{"emulator": emulator.process}``)."""
         return [
             (name, pid, ip, port)
-            for name, process in self.processes.items()
+            for name, process in {**self.processes, **(also or {})}.items()
             for pid, ip, port in process.listening_sockets()
         ]
+
+    def assert_listening_on_loopback_only(self, also: Mapping[str, ManagedProcess] | None = None) -> None:
+        """The API server listens on its port, and no process (the cluster's or ``also``) listens beyond
+        127.0.0.1."""
+        sockets = self.listening_sockets(also)
+        assert ("api-server", self.api_port) in {(name, port) for name, _, _, port in sockets}, sockets
+        exposed = [entry for entry in sockets if entry[2] != "127.0.0.1"]
+        assert not exposed, f"listening beyond loopback: {exposed}"
 
     def task_log_files(self, dag_id: str, run_id: str, task_id: str) -> list[Path]:
         """Log files written for a task in a run (``*.trigger.<job>.log`` ones come from the triggerer)."""
