@@ -442,10 +442,10 @@ class AirflowCluster:
             self._check_alive()
             alive = self.alive_triggerer_jobs()
             last["alive"] = alive
-            found = {}
+            found: dict[str, dict] = {}
             for name in names:
-                job = alive.get(self.hostname(name) or "")
-                beat = job and job.get("latest_heartbeat")
+                job = alive.get(self.hostname(name) or "") or {}
+                beat = job.get("latest_heartbeat")
                 if not beat or as_utc(datetime.fromisoformat(beat)) <= after:
                     return None
                 found[name] = job

@@ -20,7 +20,11 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
+
+if TYPE_CHECKING:
+    import redis
 
 POSTGRES_URL_ENV = "AIRFLOW_PHRASE_E2E_POSTGRES_URL"
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -123,7 +127,7 @@ class RedisDatabase:
     def number(self) -> int:
         return int(self.url.rsplit("/", 1)[1])
 
-    def client(self):  # type: ignore[no-untyped-def]
+    def client(self) -> redis.Redis:
         import redis
 
         return redis.Redis.from_url(self.url, socket_timeout=10, decode_responses=True)

@@ -10,7 +10,7 @@ api-server, two triggerers (HA) and two Celery workers (distinct ``--celery-host
 Parameters (environment variables):
 
 * ``AIRFLOW_PHRASE_E2E_FILES``: files in the scale test's folder (default 200; ``make bench`` runs 1,000);
-* ``AIRFLOW_PHRASE_E2E_FAULT_FILES``: files in each fault test's folder (default 24);
+* ``AIRFLOW_PHRASE_E2E_FAULT_FILES``: files in each fault test's folder (default 12);
 * ``AIRFLOW_PHRASE_E2E_POSTGRES_URL``, ``AIRFLOW_PHRASE_E2E_REDIS_URL``: see ``../backing_services.py``.
 """
 

@@ -20,7 +20,7 @@ from typing import Any
 FILES_ENV = "AIRFLOW_PHRASE_E2E_FILES"
 FAULT_FILES_ENV = "AIRFLOW_PHRASE_E2E_FAULT_FILES"
 DEFAULT_FILES = 200
-DEFAULT_FAULT_FILES = 24
+DEFAULT_FAULT_FILES = 12
 CONNECTOR_ID = "1901"
 CONNECTOR_NAME = "Scale Git"
 PROJECT_UID = "prjScaleSite0000000001"
@@ -80,7 +80,7 @@ def scale_file_count() -> int:
 
 
 def fault_file_count() -> int:
-    """Files in each fault test's folder: ``AIRFLOW_PHRASE_E2E_FAULT_FILES`` (default 24)."""
+    """Files in each fault test's folder: ``AIRFLOW_PHRASE_E2E_FAULT_FILES`` (default 12)."""
     return _count(FAULT_FILES_ENV, DEFAULT_FAULT_FILES)
 
 

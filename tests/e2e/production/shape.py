@@ -21,8 +21,8 @@ DATABASE_DRIVER = "postgresql+psycopg2"
 """SQLAlchemy dialect and driver of the metadata DB (the result backend adds ``db+`` in front)."""
 
 WORKERS = 2
-WORKER_CONCURRENCY = 3
-"""Task processes per Celery worker: 6 at once on a 2-core machine, most of them waiting on HTTP."""
+WORKER_CONCURRENCY = 4
+"""Task processes per Celery worker: 8 at once on a 2-core machine, most of them waiting on HTTP."""
 POOL_SLOTS = WORKERS * WORKER_CONCURRENCY
 """``phrase_api``: ingest tasks running or queued at once (deferred ones hold no slot)."""
 TRIGGERERS = 2

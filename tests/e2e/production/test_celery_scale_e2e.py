@@ -37,6 +37,10 @@ POLL_INTERVAL = 2.0
 """The ingest tasks' ``poll_interval`` (seconds)."""
 RUN_SECONDS_PER_FILE = 5.0
 """Generous deadline per file (the run's timeout grows with the file count)."""
+DOWNLOAD_DELAY = 20.0
+IMPORT_DELAY = 10.0
+"""Seconds each download and each job import take in the emulator here: while tasks wait that long, many
+more of them are deferred at once than there are worker slots, unless waiting held a slot."""
 REPORT_TIMEOUT = 300.0
 FIGURES_ENV = "AIRFLOW_PHRASE_E2E_FIGURES"
 """If set: a file the test writes its figures to, as JSON (for the benchmark)."""
@@ -51,6 +55,7 @@ def test_scheduled_ingestion_of_many_files_runs_once_per_file_on_both_workers(
 ) -> None:
     api = celery_cluster.api
     paths = scale_seed.files(SCALE_FOLDER)
+    emulator.configure(task_delay=DOWNLOAD_DELAY, import_delay=IMPORT_DELAY)
     recorder = JournalRecorder(emulator)
     pool_samples: list[tuple[int, int]] = []  # (occupied, deferred) slots of the pool at each poll
     started = time.monotonic()
