@@ -55,6 +55,18 @@ CONNECTION_FIELDS: dict[str, dict[str, Any]] = {
         "description": "Connect + read timeout of one HTTP request.",
         "schema": {"type": ["number", "null"], "minimum": 1, "default": 60},
     },
+    "token_cache": {
+        "label": "Login token cache",
+        "description": "login auth: 'disk' shares one encrypted login token among the processes of a "
+        "machine (one login, not one per task); 'process' logs in once per process.",
+        "schema": {"type": ["string", "null"], "enum": ["disk", "process", None], "default": "disk"},
+    },
+    "token_cache_dir": {
+        "label": "Login token cache directory",
+        "description": "Absolute directory of the 'disk' token cache (created 0700). "
+        "Default: $AIRFLOW_HOME/phrase_tms/token_cache.",
+        "schema": {"type": ["string", "null"]},
+    },
 }
 
 

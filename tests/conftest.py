@@ -58,3 +58,16 @@ def phrase_connection(phrase_emulator: Any, monkeypatch: pytest.MonkeyPatch) -> 
     yield use_emulator_connection(
         monkeypatch, phrase_emulator.base_url, login=True, max_wait_seconds=0.2, retry_total_seconds=20
     )
+
+
+@pytest.fixture(autouse=True)
+def _private_token_cache_dir(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each test gets its own default login-token directory: the emulator is re-seeded between tests
+    (which invalidates its tokens), and a token file left by an earlier test would add a 401 and a
+    second login to journals that tests assert on. Tests of the shared cache set ``token_cache_dir``."""
+    from airflow_phrase.hooks import token_store
+
+    directory = tmp_path_factory.mktemp("phrase-token-cache")
+    monkeypatch.setattr(token_store, "default_token_cache_dir", lambda: directory)

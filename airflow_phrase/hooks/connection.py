@@ -12,11 +12,15 @@ Field mapping (see ``CONNECTION_FIELDS`` in :mod:`airflow_phrase.get_provider_in
   the token). Default: ``login`` when a login is set, else ``api_token``.
 * extra ``contact``: added to the User-Agent, as Phrase asks.
 * extra ``max_attempts``, ``max_wait_seconds``, ``retry_total_seconds``, ``request_timeout_seconds``.
+* extra ``token_cache``: ``disk`` (default: login tokens shared by the machine's processes, encrypted) or
+  ``process`` (each process logs in for itself); extra ``token_cache_dir``: an absolute directory for
+  ``disk`` (see :mod:`airflow_phrase.hooks.token_store`).
 """
 
 from __future__ import annotations
 
 from enum import Enum
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -46,6 +50,13 @@ class AuthType(str, Enum):
     BEARER = "bearer"
 
 
+class TokenCache(str, Enum):
+    """Where login tokens are kept between processes."""
+
+    DISK = "disk"
+    PROCESS = "process"
+
+
 class PhraseConnectionConfig(BaseModel):
     """Everything the hook needs from the Airflow connection, validated."""
 
@@ -59,6 +70,9 @@ class PhraseConnectionConfig(BaseModel):
     contact: str | None = None
     retry_policy: RetryPolicy = Field(default_factory=RetryPolicy)
     request_timeout: float = Field(default=DEFAULT_REQUEST_TIMEOUT, gt=0)
+    token_cache: TokenCache = TokenCache.DISK
+    #: ``None``: the default directory (:func:`airflow_phrase.hooks.token_store.default_token_cache_dir`).
+    token_cache_dir: Path | None = None
 
     @property
     def web_app_url(self) -> str:
@@ -160,6 +174,32 @@ def _request_timeout(conn_id: str, extra: dict[str, Any]) -> float:
     return value
 
 
+def _token_cache(conn_id: str, extra: dict[str, Any]) -> tuple[TokenCache, Path | None]:
+    raw = extra.get("token_cache")
+    try:
+        mode = TokenCache.DISK if _blank(raw) else TokenCache(str(raw).strip().lower())
+    except ValueError:
+        raise _fail(
+            conn_id,
+            "extra 'token_cache'",
+            f"is {raw!r}",
+            "Use 'disk' (login tokens shared by the processes of a machine, encrypted) or 'process'.",
+        ) from None
+    raw_dir = extra.get("token_cache_dir")
+    if _blank(raw_dir):
+        return mode, None
+    directory = Path(str(raw_dir).strip()).expanduser()
+    if not directory.is_absolute():
+        raise _fail(
+            conn_id,
+            "extra 'token_cache_dir'",
+            f"is {raw_dir!r}, a relative path",
+            "Give an absolute directory (every worker and triggerer process must resolve it alike), "
+            "or remove it to use the default under $AIRFLOW_HOME.",
+        )
+    return mode, directory
+
+
 def parse_connection(
     *,
     conn_id: str,
@@ -188,6 +228,7 @@ def parse_connection(
             f"Put {what} in the Password field.",
         )
     contact = extra.get("contact")
+    token_cache, token_cache_dir = _token_cache(conn_id, extra)
     return PhraseConnectionConfig(
         conn_id=conn_id,
         base_url=base_url,
@@ -197,4 +238,6 @@ def parse_connection(
         contact=None if _blank(contact) else str(contact).strip(),
         retry_policy=_retry_policy(conn_id, extra),
         request_timeout=_request_timeout(conn_id, extra),
+        token_cache=token_cache,
+        token_cache_dir=token_cache_dir,
     )

@@ -36,6 +36,7 @@ from airflow_phrase.hooks.auth import (
     amask,
     authorization_value,
     mask,
+    new_cached_token,
     static_authorization,
     token_key,
 )
@@ -49,6 +50,12 @@ from airflow_phrase.hooks.remote_files import (
     split_path,
 )
 from airflow_phrase.hooks.retry import RetryPolicy
+from airflow_phrase.hooks.token_store import (
+    a_forget_login_token,
+    a_shared_login_token,
+    forget_login_token,
+    shared_login_token,
+)
 from airflow_phrase.hooks.transport import (
     HttpCall,
     HttpResult,
@@ -270,14 +277,11 @@ class PhraseTmsHook(BaseHook):
             self._session = None
 
     def _authorization(self, config: PhraseConnectionConfig, policy: RetryPolicy) -> tuple[str, str | None]:
-        """``(Authorization value, login token or None)``; logs in (once per process and user) if needed."""
+        """``(Authorization value, login token or None)``; logs in if neither this process nor the
+        machine's token cache (:mod:`~airflow_phrase.hooks.token_store`) has a usable token."""
         if config.auth_type is not AuthType.LOGIN:
             return static_authorization(config), None
-        key = token_key(config)
-        cached = TOKEN_CACHE.get(key)
-        if cached is None:
-            with TOKEN_CACHE.login_lock(key):
-                cached = TOKEN_CACHE.get(key) or self._login(config, policy)
+        cached = shared_login_token(config, lambda: self._login(config, policy))
         token = cached.token.get_secret_value()
         return authorization_value(AuthType.LOGIN, token), token
 
@@ -289,7 +293,7 @@ class PhraseTmsHook(BaseHook):
         login = _parse(LoginResponse, result, "POST", LOGIN_PATH)
         mask(login.token)
         log.info("Logged in to Phrase TMS at %s as %s", config.base_url, config.user_name)
-        return TOKEN_CACHE.put(token_key(config), login.token, login.expires)
+        return new_cached_token(login.token, login.expires)
 
     def _send(
         self,
@@ -368,7 +372,7 @@ class PhraseTmsHook(BaseHook):
                 if error.status != 401 or login_token is None or logged_in_again:
                     raise
                 log.warning("Phrase TMS rejected the login token for %s %s; logging in again", method, path)
-                TOKEN_CACHE.invalidate(token_key(config), login_token)
+                forget_login_token(config, login_token)
                 logged_in_again = True
 
     def _get(
@@ -419,7 +423,7 @@ class PhraseTmsHook(BaseHook):
             if self._a_login_lock is None:
                 self._a_login_lock = asyncio.Lock()
             async with self._a_login_lock:
-                cached = TOKEN_CACHE.get(key) or await self._a_login(config, policy)
+                cached = await a_shared_login_token(config, lambda: self._a_login(config, policy))
         token = cached.token.get_secret_value()
         return authorization_value(AuthType.LOGIN, token), token
 
@@ -431,7 +435,7 @@ class PhraseTmsHook(BaseHook):
         login = _parse(LoginResponse, result, "POST", LOGIN_PATH)
         await amask(login.token)
         log.info("Logged in to Phrase TMS at %s as %s", config.base_url, config.user_name)
-        return TOKEN_CACHE.put(token_key(config), login.token, login.expires)
+        return new_cached_token(login.token, login.expires)
 
     async def _a_send(
         self,
@@ -501,7 +505,7 @@ class PhraseTmsHook(BaseHook):
                 if error.status != 401 or login_token is None or logged_in_again:
                     raise
                 log.warning("Phrase TMS rejected the login token for %s %s; logging in again", method, path)
-                TOKEN_CACHE.invalidate(token_key(config), login_token)
+                await a_forget_login_token(config, login_token)
                 logged_in_again = True
 
     async def _a_get(
