@@ -47,6 +47,7 @@ from airflow_phrase.hooks.remote_files import (
     display_path,
     find_file,
     find_subfolder,
+    same_name,
     split_path,
 )
 from airflow_phrase.hooks.retry import RetryPolicy
@@ -570,7 +571,7 @@ class PhraseTmsHook(BaseHook):
         by_id = [c for c in connectors if c.id == wanted]
         if by_id:
             return by_id[0]
-        by_name = [c for c in connectors if c.name == wanted]
+        by_name = [c for c in connectors if same_name(c.name, wanted)]
         if len(by_name) == 1:
             return by_name[0]
         if by_name:

@@ -3,11 +3,18 @@
 Phrase addresses remote folders and files by *encoded* names that clients must never build; they are
 taken from folder listings. These helpers pick entries out of listings the hook already fetched and
 explain, with close matches, what is there when a name is wrong. No I/O happens here.
+
+Names are compared in Unicode NFC (:func:`same_name`): a name stored decomposed (NFD ``übersetzung``, as
+macOS file systems and Git repositories made on them keep it) is the name a user types composed. An exact
+match still wins, so two entries that differ only in normalization stay reachable by their exact name.
+What is then sent to Phrase is always the entry's own encoded name.
 """
 
 from __future__ import annotations
 
 import difflib
+import unicodedata
+from collections.abc import Callable, Iterable
 
 from pydantic import BaseModel, ConfigDict
 
@@ -50,6 +57,34 @@ def _leaf(name: str) -> str:
     return name.rstrip("/").rsplit("/", 1)[-1]
 
 
+def normalized_name(name: str) -> str:
+    """``name`` in Unicode NFC, the form in which names are compared."""
+    return unicodedata.normalize("NFC", name)
+
+
+def same_name(a: str, b: str) -> bool:
+    """Whether two names are equal once both are NFC-normalized (decomposed ``u`` + U+0308 equals ``ü``)."""
+    return a == b or normalized_name(a) == normalized_name(b)
+
+
+def _pick(
+    entries: list[RemoteFile], wanted: str, names: Callable[[RemoteFile], Iterable[str]]
+) -> RemoteFile | None:
+    """The entry one of whose ``names`` is ``wanted``: exactly if one is, else NFC-equal (if unique)."""
+    for entry in entries:
+        if wanted in names(entry):
+            return entry
+    key = normalized_name(wanted)
+    loose = [entry for entry in entries if any(normalized_name(n) == key for n in names(entry))]
+    if len(loose) > 1:
+        raise PhraseNotFoundError(
+            f"{wanted!r} matches {len(loose)} entries whose names differ only in Unicode normalization "
+            f"({', '.join(repr(e.name) for e in loose)}); give the exact name or the encoded name "
+            f"({', '.join(e.encoded_name for e in loose)})."
+        )
+    return loose[0] if loose else None
+
+
 def _listing_names(entries: list[RemoteFile]) -> str:
     names = sorted(entry.name for entry in entries)
     if not names:
@@ -59,15 +94,17 @@ def _listing_names(entries: list[RemoteFile]) -> str:
 
 
 def _close(name: str, entries: list[RemoteFile]) -> list[str]:
-    return difflib.get_close_matches(name, [entry.name for entry in entries], n=5, cutoff=0.5)
+    by_key = {normalized_name(entry.name): entry.name for entry in entries}
+    close = difflib.get_close_matches(normalized_name(name), list(by_key), n=5, cutoff=0.5)
+    return [by_key[key] for key in close]
 
 
 def find_subfolder(listing: FolderListing, name: str, *, parent: list[str], where: str) -> RemoteFile:
     """The directory entry called ``name`` in ``listing``; :class:`PhraseNotFoundError` if absent."""
     folders = [entry for entry in listing.files if entry.directory]
-    for entry in folders:
-        if entry.name == name or _leaf(entry.name) == name:
-            return entry
+    found = _pick(folders, name, lambda entry: (entry.name, _leaf(entry.name)))
+    if found is not None:
+        return found
     close = _close(name, folders)
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
     raise PhraseNotFoundError(
@@ -80,9 +117,9 @@ def find_subfolder(listing: FolderListing, name: str, *, parent: list[str], wher
 def find_file(listing: FolderListing, file: str, *, folder_label: str, where: str) -> RemoteFile:
     """The file called ``file`` (plain or encoded name) in ``listing``; an error with close matches if not."""
     files = [entry for entry in listing.files if not entry.directory]
-    for entry in files:
-        if entry.name == file or entry.encoded_name == file or _leaf(entry.name) == file:
-            return entry
+    found = _pick(files, file, lambda entry: (entry.name, entry.encoded_name, _leaf(entry.name)))
+    if found is not None:
+        return found
     close = _close(file, files)
     hint = f" Close matches: {', '.join(repr(c) for c in close)}." if close else ""
     raise PhraseNotFoundError(

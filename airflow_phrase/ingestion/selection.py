@@ -8,19 +8,21 @@ files to the same map indexes.
 Patterns are :mod:`fnmatch` patterns matched against the path *relative to the listed folder*
 (``guides/install.md`` when listing ``docs``), case-sensitively; ``*`` also matches ``/``, so ``*.md``
 matches Markdown files at any depth and ``legacy/*`` everything under ``legacy``. No include pattern means
-every file; an exclude pattern always wins.
+every file; an exclude pattern always wins. Paths, patterns and names are compared in Unicode NFC
+(:func:`~airflow_phrase.hooks.remote_files.normalized_name`), so a name stored decomposed (NFD) is found
+typed composed, and the other way round; files keep Phrase's own names and encoded names.
 """
 
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowFailException
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from airflow_phrase.hooks.remote_files import ROOT_PATH, display_path, split_path
+from airflow_phrase.hooks.remote_files import ROOT_PATH, display_path, normalized_name, split_path
 from airflow_phrase.ingestion.window import IngestionWindow
 
 if TYPE_CHECKING:
@@ -102,15 +104,16 @@ def list_connector_files(
 
 
 def sort_files(files: Iterable[ConnectorFile]) -> list[ConnectorFile]:
-    """Deterministic order: by path, case-insensitively, ties broken by the exact path."""
-    return sorted(files, key=lambda f: (f.path.casefold(), f.path))
+    """Deterministic order: by NFC path, case-insensitively, ties broken by the exact path."""
+    return sorted(files, key=lambda f: (normalized_name(f.path).casefold(), f.path))
 
 
 def matches_patterns(relative_path: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
-    """Whether a path passes the include patterns (none: all pass) and no exclude pattern."""
-    if include and not any(fnmatch.fnmatchcase(relative_path, pattern) for pattern in include):
+    """Whether a path passes the include patterns (none: all pass) and no exclude pattern (NFC-compared)."""
+    path = normalized_name(relative_path)
+    if include and not any(fnmatch.fnmatchcase(path, normalized_name(pattern)) for pattern in include):
         return False
-    return not any(fnmatch.fnmatchcase(relative_path, pattern) for pattern in exclude)
+    return not any(fnmatch.fnmatchcase(path, normalized_name(pattern)) for pattern in exclude)
 
 
 def select_files(
@@ -153,7 +156,7 @@ def pick_named_files(files: Sequence[ConnectorFile], names: Sequence[str]) -> li
     problems: list[str] = []
     for raw in names:
         name = raw.strip().strip("/")
-        hits = [f for f in files if name in (f.relative_path, f.path)] or [f for f in files if f.name == name]
+        hits = _named(files, name, lambda text: text) or _named(files, normalized_name(name), normalized_name)
         if len(hits) == 1:
             chosen[hits[0].path] = hits[0]
         elif hits:
@@ -162,7 +165,12 @@ def pick_named_files(files: Sequence[ConnectorFile], names: Sequence[str]) -> li
                 "give its path relative to the folder"
             )
         else:
-            close = fnmatch.filter([f.relative_path for f in files], f"*{name.rsplit('/', 1)[-1]}*")
+            wanted = normalized_name(name.rsplit("/", 1)[-1])
+            close = [
+                f.relative_path
+                for f in files
+                if fnmatch.fnmatchcase(normalized_name(f.relative_path), f"*{wanted}*")
+            ]
             hint = f"; did you mean {', '.join(map(repr, close[:3]))}?" if close else ""
             problems.append(f"{raw!r} is not in the folder{hint}")
     if problems:
@@ -174,6 +182,12 @@ def pick_named_files(files: Sequence[ConnectorFile], names: Sequence[str]) -> li
             + (" ..." if len(files) > 20 else "")
         )
     return sort_files(chosen.values())
+
+
+def _named(files: Sequence[ConnectorFile], name: str, form: Callable[[str], str]) -> list[ConnectorFile]:
+    """Files whose relative or full path, else whose file name, is ``name`` once put in ``form``."""
+    by_path = [f for f in files if name in (form(f.relative_path), form(f.path))]
+    return by_path or [f for f in files if form(f.name) == name]
 
 
 def check_limit(selection: Sequence[ConnectorFile], max_files: int) -> None:
