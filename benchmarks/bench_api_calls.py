@@ -65,10 +65,12 @@ SIDES = ("baseline", "poke", "deferrable")
 CALL_KINDS: tuple[tuple[str, str, str], ...] = (
     ("POST", r"/api2/v\d/auth/login", "login"),
     ("GET", r"/api2/v1/connectors", "connector list"),
+    ("GET", r"/api2/v1/connectors/[^/]+", "connector"),
     ("GET", r"/api2/v1/connectors/[^/]+/folders(/[^/]+)?", "folder listing"),
     ("POST", r"/api2/v2/connectors/[^/]+/folders/[^/]+/files/[^/]+", "download POST"),
     ("GET", r"/api2/v1/connectorAsyncTasks", "task states"),
     ("GET", r"/api2/v1/projects/[^/]+", "project"),
+    ("GET", r"/api2/v1/projects/[^/]+/jobs/[^/]+", "job"),
     ("GET", r"/api2/v2/projects/[^/]+/jobs", "jobs list"),
     ("POST", r"/api2/v1/projects/[^/]+/jobs/connectorTask", "create POST"),
     ("GET", r"/api2/v1/async/[^/]+", "async request"),

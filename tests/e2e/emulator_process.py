@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,14 +26,21 @@ class EmulatorProcess:
     """``python -m airflow_phrase.emulator`` on 127.0.0.1, a free port and the admin API on."""
 
     def __init__(
-        self, workdir: Path, *, env: Mapping[str, str], task_delay: float, import_delay: float
+        self,
+        workdir: Path,
+        *,
+        env: Mapping[str, str],
+        task_delay: float,
+        import_delay: float,
+        extra_args: Sequence[str] = (),
     ) -> None:
+        """``extra_args`` go to the emulator CLI as they are, e.g. ``["--seed", path]``."""
         port_file = workdir / "emulator.port"
         port_file.unlink(missing_ok=True)
         argv = [
             sys.executable, "-m", "airflow_phrase.emulator",
             "--host", "127.0.0.1", "--port", "0", "--port-file", str(port_file), "--enable-admin",
-            "--task-delay", str(task_delay), "--import-delay", str(import_delay),
+            "--task-delay", str(task_delay), "--import-delay", str(import_delay), *extra_args,
         ]  # fmt: skip
         self.process = ManagedProcess("emulator", argv, env=env, log_path=workdir / "emulator.log")
         port = wait_for(
