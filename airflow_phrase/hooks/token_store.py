@@ -169,6 +169,17 @@ def _lock_acquired(handle: IO[bytes]) -> bool:
     return True
 
 
+def _waits_for_lock(handle: IO[bytes] | None) -> Iterator[None]:
+    """Yields each time the caller should wait a moment for the lock; ends once it is held, or (with a
+    warning) when :data:`LOCK_TIMEOUT` has passed, or at once without a lock file."""
+    deadline = time.monotonic() + LOCK_TIMEOUT
+    while handle is not None and not _lock_acquired(handle):
+        if time.monotonic() > deadline:
+            log.warning("Waited %.0f s for another process's Phrase login; logging in", LOCK_TIMEOUT)
+            return
+        yield
+
+
 class TokenFileStore:
     """The login-token files of one directory (see the module docstring)."""
 
@@ -228,11 +239,7 @@ class TokenFileStore:
         """Hold this login's cross-process lock (at most :data:`LOCK_TIMEOUT` s of waiting)."""
         handle = self._open_lock(config)
         try:
-            deadline = time.monotonic() + LOCK_TIMEOUT
-            while handle is not None and not _lock_acquired(handle):
-                if time.monotonic() > deadline:
-                    log.warning("Waited %.0f s for another process's Phrase login; logging in", LOCK_TIMEOUT)
-                    break
+            for _ in _waits_for_lock(handle):
                 time.sleep(LOCK_POLL_SECONDS)
             yield
         finally:
@@ -244,11 +251,7 @@ class TokenFileStore:
         """:meth:`locked` for event loops: the lock is polled (never a blocking ``flock`` on the loop)."""
         handle = await asyncio.to_thread(self._open_lock, config)
         try:
-            deadline = time.monotonic() + LOCK_TIMEOUT
-            while handle is not None and not _lock_acquired(handle):
-                if time.monotonic() > deadline:
-                    log.warning("Waited %.0f s for another process's Phrase login; logging in", LOCK_TIMEOUT)
-                    break
+            for _ in _waits_for_lock(handle):
                 await asyncio.sleep(LOCK_POLL_SECONDS)
             yield
         finally:

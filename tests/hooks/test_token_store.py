@@ -41,15 +41,24 @@ def cache_dir(tmp_path: Path) -> Path:
     return tmp_path / "tokens"
 
 
+LoginConn = Callable[..., str]
+
+
 @pytest.fixture
-def shared_conn(phrase_emulator: Any, set_connection: Callable[..., str], cache_dir: Path) -> str:
-    return set_connection(
-        "phrase_shared",
-        host=phrase_emulator.base_url,
-        login=DEMO_USER,
-        password=DEMO_PASSWORD,
-        extra={"auth_type": "login", "token_cache_dir": str(cache_dir)},
-    )
+def login_with_cache(set_connection: Callable[..., str], cache_dir: Path) -> LoginConn:
+    """``login_with_cache(conn_id, base_url, password=..., **extra)``: a login connection of the demo
+    user sharing tokens through ``cache_dir`` (unless ``extra`` says otherwise)."""
+
+    def make(conn_id: str, base_url: str, *, password: str = DEMO_PASSWORD, **extra: Any) -> str:
+        extra = {"auth_type": "login", "token_cache_dir": str(cache_dir), **extra}
+        return set_connection(conn_id, host=base_url, login=DEMO_USER, password=password, extra=extra)
+
+    return make
+
+
+@pytest.fixture
+def shared_conn(phrase_emulator: Any, login_with_cache: LoginConn) -> str:
+    return login_with_cache("phrase_shared", phrase_emulator.base_url)
 
 
 def config_of(hook: PhraseTmsHook) -> Any:
@@ -106,17 +115,11 @@ _CHILD = textwrap.dedent(
 
 
 def test_separate_processes_log_in_once(
-    phrase_emulator_factory: Callable[..., Any], set_connection: Callable[..., str], tmp_path: Path
+    phrase_emulator_factory: Callable[..., Any], login_with_cache: LoginConn, tmp_path: Path
 ) -> None:
     """Three task-like processes (two sync, one async like the triggerer) start together: one login."""
     emulator = phrase_emulator_factory()  # its own server: no straggler of an earlier test in its journal
-    set_connection(
-        "phrase_shared",
-        host=emulator.base_url,
-        login=DEMO_USER,
-        password=DEMO_PASSWORD,
-        extra={"auth_type": "login", "token_cache_dir": str(tmp_path / "tokens")},
-    )
+    login_with_cache("phrase_shared", emulator.base_url)
     go = tmp_path / "go"
     modes = ["sync", "sync", "async"]
     readies = [tmp_path / f"ready-{i}" for i in range(len(modes))]
@@ -184,7 +187,7 @@ async def test_async_path_reads_and_writes_the_file(
 def test_wrong_password_never_reads_the_token(
     phrase_emulator: Any,
     shared_conn: str,
-    set_connection: Callable[..., str],
+    login_with_cache: LoginConn,
     make_hook: MakeHook,
     cache_dir: Path,
     caplog: pytest.LogCaptureFixture,
@@ -193,13 +196,7 @@ def test_wrong_password_never_reads_the_token(
     good.who_am_i()
     stored = token_file(good).read_bytes()
     wrong_password = "not-the-password-77"
-    wrong = set_connection(
-        "phrase_wrong",
-        host=phrase_emulator.base_url,
-        login=DEMO_USER,
-        password=wrong_password,
-        extra={"auth_type": "login", "token_cache_dir": str(cache_dir)},
-    )
+    wrong = login_with_cache("phrase_wrong", phrase_emulator.base_url, password=wrong_password)
     new_process()
     hook = make_hook(wrong)
     assert TokenFileStore(cache_dir).read(config_of(hook)) is None
@@ -331,21 +328,14 @@ def test_damaged_or_loose_files_are_ignored(
 def test_a_file_of_another_server_is_ignored(
     phrase_emulator: Any,
     phrase_emulator_factory: Callable[..., Any],
-    set_connection: Callable[..., str],
+    login_with_cache: LoginConn,
     shared_conn: str,
     make_hook: MakeHook,
-    cache_dir: Path,
 ) -> None:
     """Same user and password on another server: its file, renamed to this login's name, opens with the
     password but says it belongs to another login, so it is not used."""
     other = phrase_emulator_factory()
-    other_conn = set_connection(
-        "phrase_other",
-        host=other.base_url,
-        login=DEMO_USER,
-        password=DEMO_PASSWORD,
-        extra={"auth_type": "login", "token_cache_dir": str(cache_dir)},
-    )
+    other_conn = login_with_cache("phrase_other", other.base_url)
     other_hook = make_hook(other_conn)
     other_hook.who_am_i()
     hook = make_hook(shared_conn)
@@ -386,7 +376,7 @@ def test_loose_directory_is_tightened(shared_conn: str, make_hook: MakeHook, cac
 
 def test_unusable_directory_falls_back_to_the_process(
     phrase_emulator: Any,
-    set_connection: Callable[..., str],
+    login_with_cache: LoginConn,
     make_hook: MakeHook,
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
@@ -395,13 +385,7 @@ def test_unusable_directory_falls_back_to_the_process(
     real.mkdir(mode=0o700)
     link = tmp_path / "link"
     link.symlink_to(real, target_is_directory=True)
-    conn = set_connection(
-        "phrase_linked",
-        host=phrase_emulator.base_url,
-        login=DEMO_USER,
-        password=DEMO_PASSWORD,
-        extra={"auth_type": "login", "token_cache_dir": str(link)},
-    )
+    conn = login_with_cache("phrase_linked", phrase_emulator.base_url, token_cache_dir=str(link))
     with caplog.at_level("WARNING"):
         make_hook(conn).who_am_i()
         make_hook(conn).who_am_i()
@@ -411,15 +395,9 @@ def test_unusable_directory_falls_back_to_the_process(
 
 
 def test_process_mode_writes_nothing(
-    phrase_emulator: Any, set_connection: Callable[..., str], make_hook: MakeHook, cache_dir: Path
+    phrase_emulator: Any, login_with_cache: LoginConn, make_hook: MakeHook, cache_dir: Path
 ) -> None:
-    conn = set_connection(
-        "phrase_process",
-        host=phrase_emulator.base_url,
-        login=DEMO_USER,
-        password=DEMO_PASSWORD,
-        extra={"auth_type": "login", "token_cache": "process", "token_cache_dir": str(cache_dir)},
-    )
+    conn = login_with_cache("phrase_process", phrase_emulator.base_url, token_cache="process")
     make_hook(conn).who_am_i()
     new_process()
     make_hook(conn).who_am_i()
@@ -433,9 +411,7 @@ def test_default_directory_is_under_airflow_home(monkeypatch: pytest.MonkeyPatch
     assert REAL_DEFAULT_DIR() == tmp_path / "phrase_tms" / "token_cache"
 
 
-def test_static_tokens_need_no_file(
-    phrase_emulator: Any, token_conn: str, make_hook: MakeHook, tmp_path: Path
-) -> None:
+def test_static_tokens_need_no_file(phrase_emulator: Any, token_conn: str, make_hook: MakeHook) -> None:
     make_hook(token_conn).who_am_i()
     assert not logins(phrase_emulator)
     assert not list(token_store.default_token_cache_dir().glob("*"))
