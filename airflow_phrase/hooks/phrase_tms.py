@@ -29,6 +29,7 @@ import tenacity
 from airflow.sdk import BaseHook
 from pydantic import BaseModel, ValidationError
 
+from airflow_phrase.classification import RequestKind
 from airflow_phrase.exceptions import PhraseApiError, PhraseNotFoundError
 from airflow_phrase.hooks.auth import (
     TOKEN_CACHE,
@@ -197,14 +198,16 @@ class PhraseTmsHook(BaseHook):
     def _connection_config(self) -> PhraseConnectionConfig:
         if self._config is None:
             conn = self.get_connection(self.phrase_conn_id)
+            if conn.password and conn.password.strip():
+                mask(conn.password.strip())  # as the requests will send it, before anything can fail
             config = parse_connection(
                 conn_id=self.phrase_conn_id,
                 host=conn.host,
                 login=conn.login,
                 password=conn.password,
                 extra=conn.extra_dejson,
+                conn_type=conn.conn_type,
             )
-            mask(config.secret.get_secret_value())
             self._config = config
         return self._config
 
@@ -216,14 +219,16 @@ class PhraseTmsHook(BaseHook):
             )
 
             conn = await get_async_connection(self.phrase_conn_id, hook=self)
+            if conn.password and conn.password.strip():
+                await amask(conn.password.strip())
             config = parse_connection(
                 conn_id=self.phrase_conn_id,
                 host=conn.host,
                 login=conn.login,
                 password=conn.password,
                 extra=await get_async_extra_dejson(conn),
+                conn_type=conn.conn_type,
             )
-            await amask(config.secret.get_secret_value())
             self._config = config
         return self._config
 
@@ -284,7 +289,13 @@ class PhraseTmsHook(BaseHook):
     def _login(self, config: PhraseConnectionConfig, policy: RetryPolicy) -> CachedToken:
         body = LoginRequest(user_name=config.user_name or "", password=config.secret).to_wire()
         result = self._send(
-            config, "POST", LOGIN_PATH, json_body=body, policy=policy, authorization=None, idempotent=True
+            config,
+            "POST",
+            LOGIN_PATH,
+            json_body=body,
+            policy=policy,
+            authorization=None,
+            kind=RequestKind.LOGIN,
         )
         login = _parse(LoginResponse, result, "POST", LOGIN_PATH)
         mask(login.token)
@@ -299,7 +310,7 @@ class PhraseTmsHook(BaseHook):
         *,
         policy: RetryPolicy,
         authorization: str | None,
-        idempotent: bool,
+        kind: RequestKind,
         params: dict[str, Any] | None = None,
         json_body: Any = None,
         accept: str = "application/json",
@@ -326,7 +337,7 @@ class PhraseTmsHook(BaseHook):
 
         retrying = tenacity.Retrying(
             sleep=self._sleep,
-            **policy.tenacity_kwargs(method=method, path=path, idempotent=idempotent, logger=log),
+            **policy.tenacity_kwargs(method=method, path=path, kind=kind, logger=log),
         )
         try:
             return retrying(attempt)
@@ -340,7 +351,7 @@ class PhraseTmsHook(BaseHook):
         *,
         params: dict[str, Any] | None = None,
         json_body: Any = None,
-        idempotent: bool = True,
+        kind: RequestKind = RequestKind.READ,
         retry_policy: RetryPolicy | None = None,
         accept: str = "application/json",
         write_to: Callable[[Iterator[bytes]], None] | None = None,
@@ -358,7 +369,7 @@ class PhraseTmsHook(BaseHook):
                     path,
                     policy=policy,
                     authorization=authorization,
-                    idempotent=idempotent,
+                    kind=kind,
                     params=params,
                     json_body=json_body,
                     accept=accept,
@@ -426,7 +437,13 @@ class PhraseTmsHook(BaseHook):
     async def _a_login(self, config: PhraseConnectionConfig, policy: RetryPolicy) -> CachedToken:
         body = LoginRequest(user_name=config.user_name or "", password=config.secret).to_wire()
         result = await self._a_send(
-            config, "POST", LOGIN_PATH, json_body=body, policy=policy, authorization=None, idempotent=True
+            config,
+            "POST",
+            LOGIN_PATH,
+            json_body=body,
+            policy=policy,
+            authorization=None,
+            kind=RequestKind.LOGIN,
         )
         login = _parse(LoginResponse, result, "POST", LOGIN_PATH)
         await amask(login.token)
@@ -441,7 +458,7 @@ class PhraseTmsHook(BaseHook):
         *,
         policy: RetryPolicy,
         authorization: str | None,
-        idempotent: bool,
+        kind: RequestKind,
         params: dict[str, Any] | None = None,
         json_body: Any = None,
     ) -> HttpResult:
@@ -464,7 +481,7 @@ class PhraseTmsHook(BaseHook):
 
         retrying = tenacity.AsyncRetrying(
             sleep=self._async_sleep,
-            **policy.tenacity_kwargs(method=method, path=path, idempotent=idempotent, logger=log),
+            **policy.tenacity_kwargs(method=method, path=path, kind=kind, logger=log),
         )
         try:
             return await retrying(attempt)
@@ -478,7 +495,7 @@ class PhraseTmsHook(BaseHook):
         *,
         params: dict[str, Any] | None = None,
         json_body: Any = None,
-        idempotent: bool = True,
+        kind: RequestKind = RequestKind.READ,
         retry_policy: RetryPolicy | None = None,
     ) -> HttpResult:
         config = await self._a_connection_config()
@@ -493,7 +510,7 @@ class PhraseTmsHook(BaseHook):
                     path,
                     policy=policy,
                     authorization=authorization,
-                    idempotent=idempotent,
+                    kind=kind,
                     params=params,
                     json_body=json_body,
                 )
@@ -666,13 +683,20 @@ class PhraseTmsHook(BaseHook):
         *,
         retry_policy: RetryPolicy | None = None,
     ) -> AsyncFileOpResponse:
-        """Start the async download of a remote file; the result's ``id`` is the download task id."""
+        """Start the async download of a remote file; the result's ``id`` is the download task id.
+
+        ``POST /api2/v2/connectors/{connectorId}/folders/{folder}/files/{file}``. Retried after transient
+        and ambiguous failures alike: a repeat can at worst leave a spare download task that nothing uses
+        (see :mod:`airflow_phrase.classification`).
+        """
         path = (
             f"/api2/v2/connectors/{path_segment(connector_id)}/folders/{path_segment(encoded_folder)}"
             f"/files/{path_segment(encoded_file)}"
         )
         body = (request or DownloadFileRequest()).to_wire()
-        result = self._request("POST", path, json_body=body, retry_policy=retry_policy)
+        result = self._request(
+            "POST", path, json_body=body, kind=RequestKind.START_DOWNLOAD, retry_policy=retry_policy
+        )
         return _parse(AsyncFileOpResponse, result, "POST", path)
 
     @staticmethod
@@ -899,10 +923,12 @@ class PhraseTmsHook(BaseHook):
     ) -> JobList:
         """Create job(s) from a finished download task (201).
 
-        Not idempotent: retried only when Phrase certainly did not process the request (429, 503, no
-        connection). A 502/504, timeout or dropped response raises at once
-        (:class:`~airflow_phrase.hooks.transport.PhraseResponseLostError` or ``PhraseApiError``); check
-        for the jobs (e.g. :meth:`iter_jobs` by file name) before trying again.
+        Not idempotent: retried only when Phrase certainly did not process the request (a *transient*
+        failure: 429, 503, no connection; see :mod:`airflow_phrase.classification`). An *ambiguous* one
+        (500, 502, 504, timeout, dropped response) raises at once
+        (:class:`~airflow_phrase.exceptions.PhraseResponseLostError` or a ``PhraseApiError`` whose
+        ``ambiguous`` is true); check for the jobs (e.g. :meth:`iter_jobs` by file name) before trying
+        again.
         """
         path = f"/api2/v1/projects/{path_segment(project_uid)}/jobs/connectorTask"
         result = self._request(
@@ -910,7 +936,7 @@ class PhraseTmsHook(BaseHook):
             path,
             params={"downloadTaskId": str(download_task_id), "continuous": continuous},
             json_body=request.to_wire(),
-            idempotent=False,
+            kind=RequestKind.CREATE_JOBS,
             retry_policy=retry_policy,
         )
         return _parse(JobList, result, "POST", path)

@@ -34,16 +34,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: The server may have created the jobs although the answer says otherwise.
-AMBIGUOUS_STATUSES = frozenset({500, 502, 504})
-#: Phrase rejected the request itself: repeating it cannot succeed.
-REJECTED_STATUSES = frozenset({400, 404, 405, 409, 410, 413, 415, 422})
 
-
-def _is_ambiguous(error: Exception) -> bool:
-    if isinstance(error, PhraseApiError):
-        return error.status in AMBIGUOUS_STATUSES
-    return isinstance(error, PhraseConnectionError)
+def _is_ambiguous(error: PhraseApiError | PhraseConnectionError) -> bool:
+    """The server may have created the jobs although the answer says otherwise (one table:
+    :mod:`airflow_phrase.classification`). A connection error that the hook's retries of a transient
+    failure did not overcome counts too: the jobs are looked for before the task fails."""
+    return isinstance(error, PhraseConnectionError) or error.ambiguous
 
 
 def create_jobs_once(
@@ -95,7 +91,7 @@ def create_jobs_once(
                 return jobs_result(project_uid, existing)
             log.warning("Phrase created no jobs from download task %s; failing this try", download_task_id)
             raise
-        if isinstance(error, PhraseApiError) and error.status in REJECTED_STATUSES:
+        if isinstance(error, PhraseApiError) and error.rejected:
             detail = (
                 f"{error.error_code}: {error.error_description}"
                 if error.error_code

@@ -20,12 +20,8 @@ from typing import TYPE_CHECKING, TypeVar
 import tenacity
 from airflow.sdk.exceptions import AirflowException
 
-from airflow_phrase.exceptions import (
-    PhraseApiError,
-    PhraseConnectionError,
-    PhraseDownloadFailedError,
-    PhraseImportFailedError,
-)
+from airflow_phrase.classification import worth_polling_again
+from airflow_phrase.exceptions import PhraseDownloadFailedError, PhraseImportFailedError
 from airflow_phrase.models import AsyncRequest, ConnectorTaskState, ConnectorTaskStatus, JobPart
 
 if TYPE_CHECKING:
@@ -34,9 +30,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-#: Statuses a poll may hit during a long wait without the wait failing.
-TRANSIENT_POLL_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
 class PhraseWaitTimeout(AirflowException):
@@ -52,10 +45,8 @@ def deadline_after(*timeouts: float | None, now: float | None = None) -> float |
 
 
 def is_transient(error: BaseException) -> bool:
-    """Whether a failed poll may simply be repeated later."""
-    if isinstance(error, PhraseApiError):
-        return error.status in TRANSIENT_POLL_STATUSES
-    return isinstance(error, PhraseConnectionError)
+    """Whether a failed poll may simply be repeated later (:mod:`airflow_phrase.classification`)."""
+    return worth_polling_again(error)
 
 
 def poll(
