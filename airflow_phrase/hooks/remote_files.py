@@ -7,8 +7,6 @@ explain, with close matches, what is there when a name is wrong. No I/O happens 
 
 from __future__ import annotations
 
-import difflib
-
 from pydantic import BaseModel, ConfigDict
 
 from airflow_phrase.exceptions import PhraseNotFoundError
@@ -59,6 +57,8 @@ def _listing_names(entries: list[RemoteFile]) -> str:
 
 
 def _close(name: str, entries: list[RemoteFile]) -> list[str]:
+    import difflib  # only for a name that is not there
+
     return difflib.get_close_matches(name, [entry.name for entry in entries], n=5, cutoff=0.5)
 
 

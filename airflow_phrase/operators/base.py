@@ -9,29 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow.sdk import BaseOperator, conf
 from airflow.sdk.exceptions import AirflowFailException
 from pydantic import BaseModel
 
 from airflow_phrase.exceptions import PhraseApiError, PhraseNotFoundError
-from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
-from airflow_phrase.hooks.remote_files import ResolvedRemoteFile
 from airflow_phrase.links import push_empty_links, push_jobs_links, push_project_link
-from airflow_phrase.models import AsyncRequest
-from airflow_phrase.operators.waiting import (
-    PhraseWaitTimeout,
-    check_import,
-    deadline_after,
-    wait_for_async_request,
-    wait_for_jobs_import,
-)
-from airflow_phrase.triggers.async_request import PhraseAsyncRequestTrigger
-from airflow_phrase.triggers.events import AsyncRequestEvent, parse_event
 from airflow_phrase.validation import validate_params
 
-DEFAULT_CONN_ID = PhraseTmsHook.default_conn_name
+if TYPE_CHECKING:
+    # DAG files import the operators: the hook (requests, aiohttp), the models, the waits and the
+    # triggers are imported where they are used, on the worker or in the triggerer.
+    from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
+    from airflow_phrase.hooks.remote_files import ResolvedRemoteFile
+
+#: ``PhraseTmsHook.default_conn_name`` (a test keeps them equal).
+DEFAULT_CONN_ID = "phrase_tms_default"
 
 ArgsT = TypeVar("ArgsT")
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -100,6 +95,8 @@ class PhraseBaseOperator(BaseOperator):
 
     def new_hook(self, phrase_conn_id: str) -> PhraseTmsHook:
         """A new hook on the (rendered, validated) connection id. Built per call, never stored."""
+        from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
+
         return PhraseTmsHook(phrase_conn_id=phrase_conn_id)
 
     def validate_template_fields(self, model_cls: type[ModelT]) -> ModelT:
@@ -178,6 +175,8 @@ class PhraseWaitingOperator(PhraseBaseOperator):
 
     def wait_deadline(self) -> float | None:
         """Absolute deadline (epoch seconds) of a wait starting now."""
+        from airflow_phrase.operators.waiting import deadline_after
+
         execution = self.execution_timeout.total_seconds() if self.execution_timeout else None
         return deadline_after(_seconds(self.wait_timeout, "wait_timeout"), execution)
 
@@ -195,6 +194,13 @@ class PhraseWaitingOperator(PhraseBaseOperator):
     ) -> dict[str, Any]:
         """Wait until Phrase imported the jobs of ``result``; defers (resuming in ``method_name``) if
         deferrable and the jobs were created now. Returns ``result``."""
+        from airflow_phrase.operators.waiting import (
+            check_import,
+            wait_for_async_request,
+            wait_for_jobs_import,
+        )
+        from airflow_phrase.triggers.async_request import PhraseAsyncRequestTrigger
+
         async_request_id = result.get("async_request_id")
         if not async_request_id:
             # The jobs were found rather than created: no async request id, watch the jobs themselves.
@@ -240,6 +246,10 @@ class PhraseWaitingOperator(PhraseBaseOperator):
 
         ``rebuild(async_request_id)`` re-reads the result from Phrase when the defer kwargs are missing.
         """
+        from airflow_phrase.models import AsyncRequest
+        from airflow_phrase.operators.waiting import PhraseWaitTimeout, check_import
+        from airflow_phrase.triggers.events import AsyncRequestEvent, parse_event
+
         parsed = parse_event(AsyncRequestEvent, event)
         if result is None:
             self.log.warning(RESUMED_WITHOUT_KWARGS)

@@ -5,19 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import closing
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
 from airflow_phrase.links import PhraseJobsLink, PhraseProjectLink
 from airflow_phrase.operators.base import (
     JOB_TEMPLATE_FIELDS,
     JOB_TEMPLATE_RENDERERS,
     PhraseWaitingOperator,
 )
-from airflow_phrase.operators.job_creation import create_jobs_once
-from airflow_phrase.operators.params import CreateJobArgs
-from airflow_phrase.operators.reconcile import find_jobs_of_task
-from airflow_phrase.operators.results import jobs_result
+
+if TYPE_CHECKING:  # imported where used: DAG files import this module (see operators/base.py)
+    from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
+    from airflow_phrase.operators.params import CreateJobArgs
 
 
 class PhraseCreateJobFromConnectorTaskOperator(PhraseWaitingOperator):
@@ -107,6 +106,8 @@ class PhraseCreateJobFromConnectorTaskOperator(PhraseWaitingOperator):
 
     def validated_args(self) -> CreateJobArgs:
         """The rendered arguments, validated (raises ``AirflowFailException`` naming the bad ones)."""
+        from airflow_phrase.operators.params import CreateJobArgs
+
         return self.validate_template_fields(CreateJobArgs)
 
     def execute(self, context: Any) -> dict[str, Any]:
@@ -115,6 +116,8 @@ class PhraseCreateJobFromConnectorTaskOperator(PhraseWaitingOperator):
             return self._create(context, hook, args)
 
     def _create(self, context: Any, hook: PhraseTmsHook, args: CreateJobArgs) -> dict[str, Any]:
+        from airflow_phrase.operators.job_creation import create_jobs_once
+
         self.push_project_link(context, hook, args.project_uid)
         result = create_jobs_once(
             hook, args.project_uid, args.download_task_id, args.job_request(), continuous=args.continuous
@@ -139,6 +142,9 @@ class PhraseCreateJobFromConnectorTaskOperator(PhraseWaitingOperator):
 
     def _rebuild_result(self, async_request_id: str) -> dict[str, Any]:
         """The create-job result read back from Phrase: the jobs created from the download task."""
+        from airflow_phrase.operators.reconcile import find_jobs_of_task
+        from airflow_phrase.operators.results import jobs_result
+
         args = self.validated_args()
         with closing(self.new_hook(args.phrase_conn_id)) as hook:
             jobs = find_jobs_of_task(hook, args.project_uid, args.download_task_id)

@@ -5,38 +5,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import closing
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
-from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
-from airflow_phrase.hooks.remote_files import ResolvedRemoteFile
 from airflow_phrase.links import PhraseJobsLink, PhraseProjectLink
-from airflow_phrase.models import ConnectorTaskState, ConnectorTaskStatus, DownloadFileRequest, JobPartV2
 from airflow_phrase.operators.base import (
     JOB_TEMPLATE_FIELDS,
     JOB_TEMPLATE_RENDERERS,
     RESUMED_WITHOUT_KWARGS,
     PhraseWaitingOperator,
 )
-from airflow_phrase.operators.job_creation import create_jobs_once
-from airflow_phrase.operators.params import IngestArgs, narrow_job_request
-from airflow_phrase.operators.reconcile import (
-    find_reusable_download,
-    find_version_jobs,
-    job_order_key,
-    missing_languages,
-    workflow_levels,
-)
-from airflow_phrase.operators.results import file_identity, iso, job_summary, jobs_result
-from airflow_phrase.operators.waiting import (
-    PhraseWaitTimeout,
-    check_download,
-    wait_for_download,
-    wait_for_jobs_import,
-)
-from airflow_phrase.triggers.connector_task import PhraseConnectorTaskTrigger
-from airflow_phrase.triggers.events import ConnectorTaskEvent, parse_event
+
+if TYPE_CHECKING:
+    # DAG files import this module: the hook (HTTP libraries), the models, the waits and the triggers are
+    # imported where they are used, on the worker or in the triggerer.
+    from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
+    from airflow_phrase.hooks.remote_files import ResolvedRemoteFile
+    from airflow_phrase.models import ConnectorTaskState, JobPartV2
+    from airflow_phrase.operators.params import IngestArgs
 
 #: Task states are searched from a little before the download's ``dateCreated`` (second precision).
 _CREATED_MARGIN = timedelta(minutes=1)
@@ -80,6 +67,8 @@ def _union_jobs(
 ) -> list[dict[str, Any]]:
     """Job summaries of the jobs that existed and of those just created, each job once, ordered by
     requested language then workflow level."""
+    from airflow_phrase.operators.reconcile import job_order_key
+
     by_uid = {job["uid"]: job for job in [*existing, *created]}
     order = job_order_key(target_langs)
     return sorted(by_uid.values(), key=lambda job: order(job.get("targetLang"), job.get("workflowLevel")))
@@ -102,6 +91,8 @@ def _progress(
     other requested languages already have (returned with the new ones); ``workflow_levels``: the
     project's, so the resumed half need not read the project again.
     """
+    from airflow_phrase.operators.results import file_identity, job_summary
+
     return {
         "file": file_identity(resolved),
         "download_task_id": download_task_id,
@@ -229,6 +220,8 @@ class PhraseIngestConnectorFileOperator(PhraseWaitingOperator):
 
     def validated_args(self) -> IngestArgs:
         """The rendered arguments, validated (raises ``AirflowFailException`` naming the bad ones)."""
+        from airflow_phrase.operators.params import IngestArgs
+
         return self.validate_template_fields(IngestArgs)
 
     # ------------------------------------------------------------------ first half
@@ -239,6 +232,15 @@ class PhraseIngestConnectorFileOperator(PhraseWaitingOperator):
             return self._ingest(context, hook, args)
 
     def _ingest(self, context: Any, hook: PhraseTmsHook, args: IngestArgs) -> dict[str, Any]:
+        from airflow_phrase.models import DownloadFileRequest
+        from airflow_phrase.operators.reconcile import (
+            find_reusable_download,
+            find_version_jobs,
+            missing_languages,
+            workflow_levels,
+        )
+        from airflow_phrase.operators.results import iso
+
         self.push_project_link(context, hook, args.project_uid)
         deadline = self.wait_deadline()
         resolved = self.resolve_file(hook, args.connector, args.folder, args.file)
@@ -289,6 +291,8 @@ class PhraseIngestConnectorFileOperator(PhraseWaitingOperator):
         missing: Sequence[str],
     ) -> None:
         """The clear log line of a partial ingest: which languages were there, which are created."""
+        from airflow_phrase.operators.results import iso
+
         self.log.info(
             "%s (modified %s) already has jobs in project %s for %s (%s); creating jobs only for %s",
             resolved.path,
@@ -310,6 +314,8 @@ class PhraseIngestConnectorFileOperator(PhraseWaitingOperator):
         deadline: float | None,
     ) -> dict[str, Any]:
         """The result when every requested language has jobs for this version: those jobs."""
+        from airflow_phrase.operators.results import file_identity, jobs_result
+
         identity = file_identity(resolved)
         self.log.info(
             "%s (modified %s) is already in project %s as jobs %s; nothing to do",
@@ -339,6 +345,8 @@ class PhraseIngestConnectorFileOperator(PhraseWaitingOperator):
         existing_job_uids: Sequence[str] = (),
     ) -> dict[str, Any]:
         """Push the jobs links and, with ``wait_for_import``, wait for the import (may defer)."""
+        from airflow_phrase.operators.waiting import wait_for_jobs_import
+
         self.push_jobs_links(context, hook, result)
         if not self.wait_for_import:
             return result
@@ -374,6 +382,11 @@ class PhraseIngestConnectorFileOperator(PhraseWaitingOperator):
         Neither is looked at again before waiting: the listed state is a moment old, and a download
         started a moment ago has not finished (the waits' first look is one interval later).
         """
+        from airflow_phrase.models import ConnectorTaskStatus
+        from airflow_phrase.operators.results import iso
+        from airflow_phrase.operators.waiting import PhraseWaitTimeout, wait_for_download
+        from airflow_phrase.triggers.connector_task import PhraseConnectorTaskTrigger
+
         task_id = progress["download_task_id"]
         created_after = _created_after(progress)
         if state is None or state.status is ConnectorTaskStatus.NEW:
@@ -423,6 +436,10 @@ class PhraseIngestConnectorFileOperator(PhraseWaitingOperator):
         ``fresh_state``: ``state`` was read by this very try, moments after it listed the file's jobs
         (see :func:`~airflow_phrase.operators.job_creation.create_jobs_once`); ``False`` after a resume.
         """
+        from airflow_phrase.operators.job_creation import create_jobs_once
+        from airflow_phrase.operators.params import narrow_job_request
+        from airflow_phrase.operators.waiting import check_download
+
         check_download(state, file_label=_file_label(progress["file"]))
         existing: list[dict[str, Any]] = progress["existing_jobs"]
         created = create_jobs_once(
@@ -466,6 +483,10 @@ class PhraseIngestConnectorFileOperator(PhraseWaitingOperator):
         self, context: Any, event: dict[str, Any] | None = None, progress: dict[str, Any] | None = None
     ) -> dict[str, Any]:
         """Resume after :class:`~airflow_phrase.triggers.connector_task.PhraseConnectorTaskTrigger`."""
+        from airflow_phrase.models import ConnectorTaskState
+        from airflow_phrase.operators.waiting import PhraseWaitTimeout, check_download
+        from airflow_phrase.triggers.events import ConnectorTaskEvent, parse_event
+
         parsed = parse_event(ConnectorTaskEvent, event)
         args = self.validated_args()
         label = _file_label(progress["file"]) if progress else f"{args.folder.strip('/')}/{args.file}"
@@ -502,6 +523,9 @@ class PhraseIngestConnectorFileOperator(PhraseWaitingOperator):
         created from this very download task (if an earlier resume created them and died,
         ``create_jobs_once`` finds them). Whether the download was reused is lost.
         """
+        from airflow_phrase.operators.reconcile import find_version_jobs, missing_languages, workflow_levels
+        from airflow_phrase.operators.results import iso
+
         resolved = self.resolve_file(hook, args.connector, args.folder, args.file)
         deadline = self.wait_deadline()
         existing = [
@@ -537,6 +561,9 @@ class PhraseIngestConnectorFileOperator(PhraseWaitingOperator):
         The jobs created last (together, by the create call whose import this task waited for) are the
         new ones; any others of this version were there before (``reused="partial"``).
         """
+        from airflow_phrase.operators.reconcile import find_version_jobs
+        from airflow_phrase.operators.results import file_identity, jobs_result
+
         args = self.validated_args()
         with closing(self.new_hook(args.phrase_conn_id)) as hook:
             resolved = self.resolve_file(hook, args.connector, args.folder, args.file)
@@ -560,6 +587,8 @@ class PhraseIngestConnectorFileOperator(PhraseWaitingOperator):
         progress: dict[str, Any],
         state: ConnectorTaskState | None,
     ) -> dict[str, Any]:
+        from airflow_phrase.models import ConnectorTaskStatus
+
         label = _file_label(progress["file"])
         if state is None:
             state = hook.get_connector_task_state(

@@ -37,16 +37,16 @@ from airflow.sdk.exceptions import (
 )
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, StringConstraints
 
-from airflow_phrase.models import ConnectorTaskState, ConnectorTaskStatus
-from airflow_phrase.triggers._common import describe, is_transient
-from airflow_phrase.triggers.connector_task import PhraseConnectorTaskTrigger
-from airflow_phrase.triggers.events import ConnectorTaskEvent, parse_event
+from airflow_phrase.classification import worth_polling_again
 from airflow_phrase.validation import validate_params
 
 if TYPE_CHECKING:
+    # DAG files import this module: the hook (HTTP libraries), the models and the trigger are imported
+    # where they are used, on the worker or in the triggerer.
     from airflow.sdk import Context
 
     from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
+    from airflow_phrase.models import ConnectorTaskState
 
 #: How far before the sensor's own timeout a task may have been created and still be waited for,
 #: when no ``created_after`` is given (Phrase's default listing window).
@@ -91,6 +91,11 @@ class ConnectorTaskSensorArgs(BaseModel):
         str, BeforeValidator(_id_to_str), StringConstraints(min_length=1), AfterValidator(_check_task_id)
     ]
     created_after: Annotated[AwareDatetime | None, BeforeValidator(_blank_to_none)] = None
+
+
+def _describe(error: BaseException) -> str:
+    """A one-line description. This provider's exceptions never carry credentials."""
+    return f"{type(error).__name__}: {error}"
 
 
 def failure_message(task_id: str, status: str, error_message: str | None) -> str:
@@ -194,6 +199,8 @@ class PhraseConnectorTaskSensor(BaseSensorOperator):
         if first:
             self.log.info("Connector download task finished before deferring; not deferring.")
             return first.xcom_value if isinstance(first, PokeReturnValue) else None
+        from airflow_phrase.triggers.connector_task import PhraseConnectorTaskTrigger
+
         args = self.validated_args()
         deadline = time.time() + self.timeout
         self.defer(
@@ -240,11 +247,13 @@ class PhraseConnectorTaskSensor(BaseSensorOperator):
         except AirflowException as error:
             # As in the trigger: transient trouble that outlasted the hook's retries waits for the next
             # check; anything else (404, 401/403, a broken connection) cannot get better by retrying.
-            if is_transient(error):
-                self.log.warning("Checking Phrase failed, trying again at the next poke: %s", describe(error))
+            if worth_polling_again(error):
+                self.log.warning(
+                    "Checking Phrase failed, trying again at the next poke: %s", _describe(error)
+                )
                 return False
             raise AirflowFailException(
-                waiting_failed_message(args.download_task_id, args.project_uid, describe(error))
+                waiting_failed_message(args.download_task_id, args.project_uid, _describe(error))
             ) from error
         if state is None:
             self.log.warning(
@@ -258,6 +267,8 @@ class PhraseConnectorTaskSensor(BaseSensorOperator):
         return self._outcome(state)
 
     def _outcome(self, state: ConnectorTaskState) -> bool | PokeReturnValue:
+        from airflow_phrase.models import ConnectorTaskStatus
+
         if state.status is ConnectorTaskStatus.NEW:
             self.log.info("Connector task %s is still %s", state.id, state.status.value)
             return False
@@ -268,6 +279,9 @@ class PhraseConnectorTaskSensor(BaseSensorOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Resume after the trigger: return the task state, or fail / time out as the event says."""
+        from airflow_phrase.models import ConnectorTaskStatus
+        from airflow_phrase.triggers.events import ConnectorTaskEvent, parse_event
+
         result = parse_event(ConnectorTaskEvent, event)
         if result.status == "success":
             assert result.task_state is not None  # guaranteed by the event model
