@@ -225,6 +225,8 @@ def run_benchmark(
 ) -> list[FileCalls]:
     """Count the calls of each side for each file (see the module docstring)."""
     os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="bench-airflow-home-"))
+    # The emulator is local: poll faster than the floor real Phrase needs ([phrase_tms] min_poll_interval).
+    os.environ.setdefault("AIRFLOW__PHRASE_TMS__MIN_POLL_INTERVAL", "0.05")
     from airflow_phrase.emulator.admin_client import AdminClient
 
     config = {"task_delay": task_delay, "import_delay": import_delay, "rate_limit_per_minute": 100_000_000}

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import Field
 
+from airflow_phrase.identifiers import NumericId, PhraseUid
+
 from ._base import PhraseId, PhraseRequest, PhraseResponse
 
 
@@ -36,11 +38,11 @@ class ProjectReference(PhraseResponse):
 
 
 class UidReference(PhraseRequest):
-    uid: str = Field(min_length=1)
+    uid: PhraseUid
 
 
 class IdReference(PhraseRequest):
-    id: PhraseId = Field(min_length=1)
+    id: NumericId
 
 
 ProviderType = Literal["USER", "VENDOR"]

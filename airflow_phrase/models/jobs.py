@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 
+from airflow_phrase.identifiers import NumericId
+
 from ._base import Page, PhraseId, PhraseRequest, PhraseResponse, PhraseTimestamp, UtcDateTime
 from .async_requests import AsyncRequestReference
 from .common import IdReference, ProjectReference, ProviderType, UidReference
@@ -37,7 +39,7 @@ LanguageCode = Annotated[str, BeforeValidator(_normalise_language_code), AfterVa
 class ProviderReference(PhraseRequest):
     """A linguist (``USER``) or vendor (``VENDOR``) to assign."""
 
-    id: PhraseId = Field(min_length=1)
+    id: NumericId
     type: ProviderType
 
 
@@ -52,11 +54,15 @@ class NotifyProvider(PhraseRequest):
 
 
 class WorkflowStepSettings(PhraseRequest):
-    """Per-workflow-step settings, for projects with workflow steps. ``id`` is the project's step id."""
+    """Per-workflow-step settings, for projects with workflow steps. ``id`` is the project's step id.
 
-    id: PhraseId = Field(min_length=1)
+    ``assignments`` is required (``JobCreateRequestDtoWorkflowStepConfiguration`` in the spec); give
+    ``[]`` to set only the step's due date or notification.
+    """
+
+    id: NumericId
     due: UtcDateTime | None = None
-    assignments: list[ProvidersPerLanguage] = Field(default_factory=list)
+    assignments: list[ProvidersPerLanguage]
     notify_provider: NotifyProvider | None = None
 
 

@@ -17,7 +17,12 @@ from pydantic import BaseModel
 
 from airflow_phrase.exceptions import PhraseApiError, PhraseNotFoundError
 from airflow_phrase.links import push_empty_links, push_jobs_links, push_project_link
-from airflow_phrase.validation import validate_params
+from airflow_phrase.validation import (
+    check_poll_interval,
+    invalid_arguments,
+    past_due_problems,
+    validate_params,
+)
 
 if TYPE_CHECKING:
     # DAG files import the operators: the hook (requests, aiohttp), the models, the waits and the
@@ -73,6 +78,22 @@ def _seconds(value: timedelta | float | int | None, name: str) -> float | None:
     return seconds
 
 
+def refuse_past_due(args: Any, task_id: str) -> None:
+    """Fail (``AirflowFailException`` naming the field) if ``due`` or a ``workflow_settings`` step's
+    ``due`` has passed: Phrase would create the jobs already overdue.
+
+    Checked when a task starts, before any call, and never when it resumes after a deferral (a due date
+    may pass while the task waits for Phrase; the jobs were created before it did).
+    """
+    dues = [("due", getattr(args, "due", None))] + [
+        (f"workflow_settings[{index}].due", step.due)
+        for index, step in enumerate(getattr(args, "workflow_settings", None) or [])
+    ]
+    problems = past_due_problems(dues)
+    if problems:
+        raise invalid_arguments(task_id, problems)
+
+
 def jobs_label(result: dict[str, Any]) -> str:
     """``"jobs x, y of project P"`` for messages."""
     uids = ", ".join(result.get("job_uids") or []) or "(none)"
@@ -109,13 +130,17 @@ class PhraseBaseOperator(BaseOperator):
         )
 
     def validate_first(self, context: Any, validate: Callable[[], ArgsT]) -> ArgsT:
-        """``validate()`` at the start of ``execute``; if the arguments are bad, the extra links get an
-        empty value before the task fails (so they resolve quietly, see :mod:`airflow_phrase.links`)."""
+        """``validate()`` at the start of ``execute``, then the checks that hold only when a task starts
+        (a due date must not have passed: see :func:`refuse_past_due`); if the arguments are bad, the
+        extra links get an empty value before the task fails (so they resolve quietly, see
+        :mod:`airflow_phrase.links`)."""
         try:
-            return validate()
+            args = validate()
+            refuse_past_due(args, self.task_id)
         except Exception:
             push_empty_links(context, self.operator_extra_links)
             raise
+        return args
 
     def push_project_link(self, context: Any, hook: PhraseTmsHook, project_uid: str) -> None:
         """The project URL under every Phrase link of this operator (the jobs link until jobs exist)."""
@@ -124,6 +149,22 @@ class PhraseBaseOperator(BaseOperator):
     @staticmethod
     def push_jobs_links(context: Any, hook: PhraseTmsHook, result: dict[str, Any]) -> None:
         push_jobs_links(context, hook, result["project_uid"], result["jobs"])
+
+    def check_project_languages(self, hook: PhraseTmsHook, project_uid: str, target_langs: list[str]) -> None:
+        """Read the project (cached by the hook for the rest of the task) and fail at once, naming the
+        argument, if it does not exist or a target language is not one of its languages."""
+        from airflow_phrase.operators.params import refuse_languages_not_in_project
+
+        try:
+            project = hook.get_project(project_uid)
+        except PhraseApiError as error:
+            if error.status != 404:
+                raise
+            raise invalid_arguments(
+                self.task_id,
+                [f"project_uid: Phrase has no project {project_uid!r} (HTTP 404); check the project uid"],
+            ) from error
+        refuse_languages_not_in_project(project, target_langs, self.task_id)
 
     @staticmethod
     def resolve_file(hook: PhraseTmsHook, connector: str, folder: str, file: str) -> ResolvedRemoteFile:
@@ -167,9 +208,7 @@ class PhraseWaitingOperator(PhraseBaseOperator):
     ) -> None:
         super().__init__(**kwargs)
         self.deferrable = deferrable
-        if _seconds(poll_interval, "poll_interval") is None:
-            raise ValueError("poll_interval must be set")
-        self.poll_interval = float(poll_interval)
+        self.poll_interval = check_poll_interval(poll_interval)
         self.wait_timeout = wait_timeout
         _seconds(wait_timeout, "wait_timeout")
 

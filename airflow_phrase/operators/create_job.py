@@ -119,6 +119,7 @@ class PhraseCreateJobFromConnectorTaskOperator(PhraseWaitingOperator):
         from airflow_phrase.operators.job_creation import create_jobs_once
 
         self.push_project_link(context, hook, args.project_uid)
+        self.check_project_languages(hook, args.project_uid, args.target_langs)
         result = create_jobs_once(
             hook, args.project_uid, args.download_task_id, args.job_request(), continuous=args.continuous
         )

@@ -244,6 +244,7 @@ class PhraseIngestConnectorFileOperator(PhraseWaitingOperator):
         self.push_project_link(context, hook, args.project_uid)
         deadline = self.wait_deadline()
         resolved = self.resolve_file(hook, args.connector, args.folder, args.file)
+        self.check_project_languages(hook, args.project_uid, args.target_langs)
 
         existing = find_version_jobs(hook, args.project_uid, resolved, args.target_langs)
         missing = missing_languages(args.target_langs, existing)

@@ -35,10 +35,16 @@ from airflow.sdk.exceptions import (
     AirflowSkipException,
     AirflowTaskTimeout,
 )
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, StringConstraints
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict
 
 from airflow_phrase.classification import worth_polling_again
-from airflow_phrase.validation import validate_params
+from airflow_phrase.validation import (
+    DownloadTaskIdArg,
+    NameText,
+    ProjectUidArg,
+    check_poll_interval,
+    validate_params,
+)
 
 if TYPE_CHECKING:
     # DAG files import this module: the hook (HTTP libraries), the models and the trigger are imported
@@ -53,28 +59,6 @@ if TYPE_CHECKING:
 DEFAULT_CREATED_LOOKBACK = timedelta(hours=24)
 
 
-def _check_project_uid(value: str) -> str:
-    if not value.isascii() or not value.isalnum() or len(value) > 64:
-        raise ValueError(
-            f"{value!r} is not a Phrase project uid (letters and digits only, "
-            "e.g. 'prjWebsite000000000001'); copy it from the project's URL in Phrase"
-        )
-    return value
-
-
-def _check_task_id(value: str) -> str:
-    if not value.isascii() or not all(char.isalnum() or char in "-_" for char in value) or len(value) > 64:
-        raise ValueError(
-            f"{value!r} is not a connector task id (the 'id' returned by the async download, e.g. '310001'); "
-            "pass the download operator's XCom 'download_task_id'"
-        )
-    return value
-
-
-def _id_to_str(value: Any) -> Any:
-    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-
-
 def _blank_to_none(value: Any) -> Any:
     # Jinja renders a missing XCom value as "None".
     return None if isinstance(value, str) and value.strip() in ("", "None") else value
@@ -85,11 +69,9 @@ class ConnectorTaskSensorArgs(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    phrase_conn_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-    project_uid: Annotated[str, StringConstraints(min_length=1), AfterValidator(_check_project_uid)]
-    download_task_id: Annotated[
-        str, BeforeValidator(_id_to_str), StringConstraints(min_length=1), AfterValidator(_check_task_id)
-    ]
+    phrase_conn_id: NameText
+    project_uid: ProjectUidArg
+    download_task_id: DownloadTaskIdArg
     created_after: Annotated[AwareDatetime | None, BeforeValidator(_blank_to_none)] = None
 
 
@@ -143,6 +125,7 @@ class PhraseConnectorTaskSensor(BaseSensorOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(poke_interval=poke_interval, **kwargs)
+        check_poll_interval(self.poke_interval, "poke_interval")
         self.project_uid = project_uid
         self.download_task_id = download_task_id
         self.created_after = created_after
@@ -208,7 +191,7 @@ class PhraseConnectorTaskSensor(BaseSensorOperator):
                 phrase_conn_id=args.phrase_conn_id,
                 project_uid=args.project_uid,
                 download_task_id=args.download_task_id,
-                poll_interval=self.poke_interval or 1.0,
+                poll_interval=self.poke_interval,
                 deadline=deadline,
                 created_after=self.created_after_bound().isoformat(),
             ),

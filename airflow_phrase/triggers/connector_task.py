@@ -63,6 +63,7 @@ from airflow_phrase.triggers.coalescing import (
     unregister,
 )
 from airflow_phrase.triggers.events import ConnectorTaskEvent
+from airflow_phrase.validation import check_poll_interval
 
 
 class PhraseConnectorTaskTrigger(BaseTrigger):
@@ -94,8 +95,7 @@ class PhraseConnectorTaskTrigger(BaseTrigger):
         not_before: float | None = None,
     ) -> None:
         super().__init__()
-        if poll_interval <= 0:
-            raise ValueError(f"poll_interval must be a positive number of seconds, got {poll_interval!r}")
+        check_poll_interval(poll_interval)  # the floor, as for the operators and the sensor
         self.phrase_conn_id = phrase_conn_id
         self.project_uid = project_uid
         self.download_task_id = str(download_task_id)

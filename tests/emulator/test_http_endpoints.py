@@ -324,10 +324,19 @@ def test_workflow_rules_over_http(api: PhraseApi, clock: ManualClock) -> None:
         "due cannot be used",
     )
     assert_error(
-        api.create_jobs(REVIEW, task_id, {"targetLangs": ["de"], "workflowSettings": [{"id": "1"}]}),
+        api.create_jobs(
+            REVIEW, task_id, {"targetLangs": ["de"], "workflowSettings": [{"id": "1", "assignments": []}]}
+        ),
         400,
         "InvalidArguments",
         "unknown workflow steps",
+    )
+    # The spec requires each step's assignments (JobCreateRequestDtoWorkflowStepConfiguration).
+    assert_error(
+        api.create_jobs(REVIEW, task_id, {"targetLangs": ["de"], "workflowSettings": [{"id": "7001"}]}),
+        400,
+        "InvalidArguments",
+        "workflowSettings[0].assignments: Field required",
     )
 
 

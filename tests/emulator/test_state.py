@@ -213,8 +213,8 @@ def test_project_without_steps_gets_level_1_jobs_with_due_and_assignments(
             {"assignments": [{"targetLang": "de", "providers": [{"id": "7", "type": "USER"}]}]},
             "assignments cannot be used",
         ),
-        (REVIEW, {"workflowSettings": [{"id": "9999"}]}, "unknown workflow steps 9999"),
-        (WEBSITE, {"workflowSettings": [{"id": "7001"}]}, "has no workflow steps"),
+        (REVIEW, {"workflowSettings": [{"id": "9999", "assignments": []}]}, "unknown workflow steps 9999"),
+        (WEBSITE, {"workflowSettings": [{"id": "7001", "assignments": []}]}, "has no workflow steps"),
     ],
 )
 def test_workflow_settings_must_fit_the_project(

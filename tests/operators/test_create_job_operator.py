@@ -181,16 +181,21 @@ def test_an_unknown_download_task_fails_with_phrases_message(emulator: Any, cont
     assert jobs_in(emulator) == []
 
 
-def test_languages_outside_the_project_fail_with_phrases_message(
+def test_languages_outside_the_project_fail_before_the_create_call(
     emulator: Any, context: dict[str, Any]
 ) -> None:
     task_id = start_finished_download(emulator, WEBSITE)["download_task_id"]
+    emulator.admin.clear_journal()
 
     with pytest.raises(AirflowFailException) as raised:
-        _operator(WEBSITE, task_id, target_langs=["de", "it"]).execute(context)
+        _operator(WEBSITE, task_id, target_langs=["de", "it", "pl"]).execute(context)
 
-    assert "targetLangs must match project: it not among the target languages" in str(raised.value)
+    assert (
+        "target_langs: it, pl are not among the target languages of project prjWebsite000000000001 "
+        "(de, fr_fr, ja); remove them or add them to the project in Phrase"
+    ) in str(raised.value)
     assert jobs_in(emulator) == []
+    assert [method for method, _ in calls(emulator)] == ["GET"]  # the project, nothing else
 
 
 def test_a_failed_download_task_cannot_become_jobs(emulator: Any, context: dict[str, Any]) -> None:

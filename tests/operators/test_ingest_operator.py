@@ -228,11 +228,17 @@ def test_a_failed_import_fails_with_phrases_error(emulator: Any, context: dict[s
     assert error.async_request_id == str(request["id"])
 
 
-def test_languages_outside_the_project_fail_with_phrases_message(
+def test_languages_outside_the_project_fail_before_the_download(
     emulator: Any, context: dict[str, Any]
 ) -> None:
-    with pytest.raises(AirflowFailException, match="targetLangs must match project: ja"):
+    with pytest.raises(AirflowFailException) as raised:
         _operator(target_langs=["de", "ja"]).execute(context)
+
+    assert (
+        "target_langs: ja is not among the target languages of project prjDocsReview00000001 (de, es); "
+        "remove it or add it to the project in Phrase"
+    ) in str(raised.value)
+    assert [path for method, path in calls(emulator) if method != "GET"] == []  # no download, no create
 
 
 def test_a_429_storm_during_the_wait_only_delays_the_task(emulator: Any, context: dict[str, Any]) -> None:

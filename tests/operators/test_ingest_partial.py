@@ -146,8 +146,8 @@ def test_assignments_are_narrowed_to_the_new_languages_in_a_workflow_project(emu
             {
                 "id": step,
                 "assignments": [
-                    {"targetLang": lang, "providers": [{"id": f"{step}-{lang}", "type": "USER"}]}
-                    for lang in langs
+                    {"targetLang": lang, "providers": [{"id": f"{step}{index}", "type": "USER"}]}
+                    for index, lang in enumerate(langs)
                 ],
             }
             for step in ("7001", "7002")
@@ -177,7 +177,7 @@ def test_assignments_are_narrowed_to_the_new_languages_in_a_workflow_project(emu
     hook = PhraseTmsHook()
     created = [hook.get_job(REVIEW, job["uid"]) for job in new]
     providers = {job.workflow_level: [provider.id for provider in job.providers] for job in created}
-    assert providers == {1: ["7001-es"], 2: ["7002-es"]}
+    assert providers == {1: ["70011"], 2: ["70021"]}  # es: the second language of the request
 
 
 def test_a_partial_ingest_waits_for_the_import_of_every_job(emulator: Any) -> None:
