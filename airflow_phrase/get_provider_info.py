@@ -37,7 +37,8 @@ CONNECTION_FIELDS: dict[str, dict[str, Any]] = {
     },
     "max_attempts": {
         "label": "Max attempts per request",
-        "description": "Attempts for a retryable failure (429, 502-504, connection errors; 500 on GETs).",
+        "description": "Attempts for a transient or ambiguous failure (429, 503, 5xx, connection errors; "
+        "the create-job POST repeats only transient ones).",
         "schema": {"type": ["integer", "null"], "minimum": 1, "maximum": 50, "default": 6},
     },
     "max_wait_seconds": {
