@@ -10,7 +10,31 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from airflow_phrase.classification import FailureClass, classify_status, is_auth_failure
 
 
-class PhraseApiError(AirflowException):
+class _Classified:
+    """``transient`` / ``ambiguous`` / ``rejected`` from ``failure_class`` (see
+    :mod:`airflow_phrase.classification`)."""
+
+    @property
+    def failure_class(self) -> FailureClass:
+        raise NotImplementedError
+
+    @property
+    def transient(self) -> bool:
+        """Phrase certainly did not act on the request; repeating it later may succeed."""
+        return self.failure_class is FailureClass.TRANSIENT
+
+    @property
+    def ambiguous(self) -> bool:
+        """Phrase may have acted on the request although it answered with an error (or not at all)."""
+        return self.failure_class is FailureClass.AMBIGUOUS
+
+    @property
+    def rejected(self) -> bool:
+        """Phrase refused the request; the same request fails again."""
+        return self.failure_class is FailureClass.REJECTED
+
+
+class PhraseApiError(_Classified, AirflowException):
     """Phrase answered with an error status (after any retries the status allowed).
 
     Carries what a person needs to act on the failure (status, Phrase's ``errorCode`` and
@@ -51,21 +75,6 @@ class PhraseApiError(AirflowException):
     def failure_class(self) -> FailureClass:
         """Transient, ambiguous or rejected, by the status (see :mod:`airflow_phrase.classification`)."""
         return classify_status(self.status)
-
-    @property
-    def transient(self) -> bool:
-        """Phrase certainly did not act on the request; repeating it later may succeed."""
-        return self.failure_class is FailureClass.TRANSIENT
-
-    @property
-    def ambiguous(self) -> bool:
-        """Phrase may have acted on the request although it answered with an error."""
-        return self.failure_class is FailureClass.AMBIGUOUS
-
-    @property
-    def rejected(self) -> bool:
-        """Phrase refused the request; the same request fails again."""
-        return self.failure_class is FailureClass.REJECTED
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         # Keyword-only __init__: make the exception picklable (Airflow ships exceptions across processes).
@@ -143,7 +152,7 @@ def _rebuild_api_error(
     )
 
 
-class PhraseConnectionError(AirflowException):
+class PhraseConnectionError(_Classified, AirflowException):
     """Phrase could not be reached (connection refused, reset or timed out) after all retries.
 
     ``failure_class`` is transient (the connection could not be established) unless a subclass says
@@ -155,18 +164,6 @@ class PhraseConnectionError(AirflowException):
     @property
     def failure_class(self) -> FailureClass:
         return self.default_failure_class
-
-    @property
-    def transient(self) -> bool:
-        return self.failure_class is FailureClass.TRANSIENT
-
-    @property
-    def ambiguous(self) -> bool:
-        return self.failure_class is FailureClass.AMBIGUOUS
-
-    @property
-    def rejected(self) -> bool:
-        return self.failure_class is FailureClass.REJECTED
 
 
 class PhraseResponseLostError(PhraseConnectionError):

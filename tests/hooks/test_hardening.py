@@ -198,3 +198,11 @@ class TestClassification:
         assert isinstance(error, AirflowFailException) is error.rejected
         copy = pickle.loads(pickle.dumps(error))
         assert type(copy) is cls and str(copy) == str(error)
+
+    def test_connection_errors_carry_their_class_too(self) -> None:
+        from airflow_phrase.exceptions import PhraseConnectionError, PhraseResponseLostError, PhraseTlsError
+
+        assert PhraseConnectionError("refused").transient
+        assert PhraseResponseLostError("timed out").ambiguous
+        tls = PhraseTlsError("certificate verify failed")
+        assert tls.rejected and isinstance(tls, AirflowFailException)
