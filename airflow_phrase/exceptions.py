@@ -64,9 +64,9 @@ class PhraseApiError(_Classified, AirflowException):
             f"{error_code}: {error_description}" if error_code else (error_description or "no error body")
         )
         tried = f" after {attempts} attempts" if attempts > 1 else ""
-        super().__init__(
-            f"Phrase TMS API {method} {path} failed with HTTP {status}{tried}: {detail}{self._hint()}"
-        )
+        message = f"Phrase TMS API {method} {path} failed with HTTP {status}{tried}: {detail}"
+        hint = self._hint()
+        super().__init__(f"{message.rstrip('.')}. {hint}" if hint else message)
 
     def _hint(self) -> str:
         return ""
@@ -103,8 +103,8 @@ class PhraseAuthenticationError(PhraseRequestRejectedError):
 
     def _hint(self) -> str:
         return (
-            ". Check the Airflow connection's Login and Password (or token) and its extra 'auth_type'; "
-            "retrying with the same credentials cannot succeed"
+            "Check the Airflow connection's Login and Password (or token) and its extra 'auth_type'; "
+            "retrying with the same credentials cannot succeed."
         )
 
 

@@ -102,7 +102,7 @@ def test_a_scheduled_hour_takes_only_its_files_and_an_unexpected_failure_fails_t
 ) -> None:
     emulator = phrase_emulator_connection
     dag = ingestion_dag(example_dags)
-    dag.get_task("ingest_file").retries = 0  # the injected 403 would otherwise be retried after a minute
+    dag.get_task("ingest_file").retries = 0  # (a 403 AuthAccessDenied fails at once anyway)
     # The first connector download Phrase is asked for answers 403 (not a verdict on the file).
     emulator.admin.set_faults(
         [{"method": "POST", "path": r"/api2/v2/connectors/[^/]+/folders/[^/]+/files/[^/]+",
@@ -118,7 +118,7 @@ def test_a_scheduled_hour_takes_only_its_files_and_an_unexpected_failure_fails_t
     assert summary["counts"]["outside_window"] == 2  # docs/api/reference.json, docs/legacy/gone.md
     unexpected = [f for f in summary["files"] if f["failure"] and f["failure"]["category"] == "unexpected"]
     assert len(unexpected) == 1
-    assert unexpected[0]["failure"]["error_type"] == "PhraseApiError"
+    assert unexpected[0]["failure"]["error_type"] == "PhraseAuthenticationError"  # a PhraseApiError
     assert "HTTP 403" in unexpected[0]["failure"]["message"]
     assert run.state == "failed"
     assert task_states(run, "summarize") == {-1: "failed"}
