@@ -75,6 +75,8 @@ class IngestionSettings(BaseModel):
     poll_interval: float = Field(default=10.0, gt=0, le=3600)
     #: Wait in the triggerer (``True``) or on the worker (``False``, for deployments without a triggerer).
     deferrable: bool = True
+    #: The first scheduled run (no baseline yet) ingests the files modified within this many hours.
+    initial_lookback_hours: float = Field(default=24.0, gt=0)
 
     def task_kwargs(self) -> dict[str, Any]:
         """The keyword arguments every mapped ingest task of this run shares (job fields and waiting)."""

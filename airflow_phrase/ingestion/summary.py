@@ -170,6 +170,17 @@ def build_summary(
                 failure=failure,
             )
         )
+    for record in selection.get("already_ingested") or []:
+        outcomes.append(
+            FileOutcome(
+                path=record["path"],
+                map_index=-1,
+                state="success",
+                jobs=_jobs_of(record),
+                reused="jobs",
+                new_job_uids=[],
+            )
+        )
     settings = selection.get("settings") or {}
     return IngestionSummary(
         project_uid=settings.get("project_uid", "?"),

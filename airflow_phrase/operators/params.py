@@ -14,7 +14,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from airflow_phrase.languages import normalise_language
 from airflow_phrase.models import JobCreateRequest, LanguageCode, PhraseId, ProvidersPerLanguage
+from airflow_phrase.operators.ingest_state import IngestPlan
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 #: An id Phrase may write as a number; never empty.
@@ -53,11 +55,6 @@ class DownloadArgs(FileArgs):
 
     source_lang: LanguageCode | None = None
     target_lang: LanguageCode | None = None
-
-
-def normalise_language(lang: str) -> str:
-    """A language code in Phrase's form, for comparing codes (``fr-FR`` / ``fr_FR`` → ``fr_fr``)."""
-    return lang.strip().replace("-", "_").lower()
 
 
 def narrow_job_request(request: JobCreateRequest, target_langs: Iterable[str]) -> JobCreateRequest:
@@ -123,3 +120,5 @@ class IngestArgs(_JobArgs):
     file: NonEmpty
     project_uid: NonEmpty
     source_lang: LanguageCode | None = None
+    #: The ingestion run's decision for this file (see ``operators/ingest_state.py``).
+    plan: IngestPlan | None = None

@@ -60,7 +60,7 @@ from typing import Any
 
 from airflow_phrase.emulator.config import STARTUP_ONLY_FIELDS, EmulatorConfig
 from airflow_phrase.emulator.encoding import ROOT, base_name, decode_path, parent_folder
-from airflow_phrase.emulator.seed import Seed, load_seed, resolve_time
+from airflow_phrase.emulator.seed import Seed, SeedRemoteFile, load_seed, resolve_time
 from airflow_phrase.models import (
     ConnectorTaskProcessingType,
     ConnectorTaskStatus,
@@ -391,6 +391,28 @@ class EmulatorState:
                 for f in recent
             ]
             return FolderView(folder, entries, last_changed)
+
+    def put_remote_file(self, connector_id: str, spec: SeedRemoteFile, now: datetime | None = None) -> None:
+        """Add a file to a connector's remote storage, or replace it (a commit, a copy, a revert).
+
+        ``spec`` is a seed file entry; a relative ``lastModified`` (``"-3d"``) is counted back from now,
+        so a test can add a file that arrives with an *old* modification time.
+        """
+        with self._lock:
+            connector = self._connector(connector_id)
+            at = self._at(now)
+            connector.files[spec.path] = RemoteFile(
+                path=spec.path,
+                content=spec.data(),
+                content_type=spec.content_type,
+                last_modified=resolve_time(spec.last_modified, at),
+                download=DownloadOutcome(ConnectorTaskStatus(spec.download.status), spec.download.error_message),
+                import_outcome=(
+                    _failed_import(spec.import_outcome.error_code, spec.import_outcome.error_desc)
+                    if spec.import_outcome.status == "ERROR"
+                    else ImportOutcome()
+                ),
+            )
 
     def start_download(
         self,
