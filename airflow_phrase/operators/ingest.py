@@ -136,15 +136,20 @@ class PhraseIngestConnectorFileOperator(PhraseJobOperator):
         args = self.validate_first(context, self.validated_args)
         with closing(self.new_hook(args.phrase_conn_id)) as hook:
             self.push_project_link(context, hook, args.project_uid)
-            progress = self._starting_point(context, hook, args)
+            progress, finished = self._starting_point(context, hook, args)
             if progress.stage == "done":
                 return self._result(context, hook, args, progress)
             if progress.stage == "importing":
                 return self._after_create(context, hook, args, progress)
-            return self._wait_for_download(context, hook, args, progress, state=None)
+            if finished is not None:  # an earlier try's download, finished meanwhile: no wait
+                return self._create(context, hook, args, progress, finished, rivals_used=[])
+            return self._wait_for_download(context, hook, args, progress)
 
-    def _starting_point(self, context: Any, hook: PhraseTmsHook, args: IngestArgs) -> IngestProgress:
-        """Where this try starts: the run's plan, an earlier try's progress, or a lookup in Phrase."""
+    def _starting_point(
+        self, context: Any, hook: PhraseTmsHook, args: IngestArgs
+    ) -> tuple[IngestProgress, ConnectorTaskState | None]:
+        """Where this try starts: the run's plan, an earlier try's progress, or a lookup in Phrase; with the
+        state of an earlier try's download when it has finished successfully."""
         deadline = self.wait_deadline()
         plan = args.plan
         if plan is None:
@@ -154,7 +159,8 @@ class PhraseIngestConnectorFileOperator(PhraseJobOperator):
             return self._continue(context, hook, args, earlier.model_copy(update={"deadline": deadline}))
         if not has_state_store(context) and _try_number(context) > 1:
             # No record of what an earlier try did: look in Phrase, as without a plan.
-            return self._check_in_phrase(context, hook, args, plan.file, plan.version_after, deadline)
+            checked = self._check_in_phrase(context, hook, args, plan.file, plan.version_after, deadline)
+            return checked, None
         self.log.info(
             "Ingesting %s (modified %s) as the run planned at %s",
             plan.file.path,
@@ -176,14 +182,14 @@ class PhraseIngestConnectorFileOperator(PhraseJobOperator):
             deadline=deadline,
         )
         if not missing:
-            return fresh.model_copy(update={"stage": "done", "reused": "jobs"})
+            return fresh.model_copy(update={"stage": "done", "reused": "jobs"}), None
         if plan.existing_jobs:
             self._log_partial(args, fresh)
-        return self._start_download(context, hook, args, fresh)
+        return self._start_download(context, hook, args, fresh), None
 
     def _plan_alone(
         self, context: Any, hook: PhraseTmsHook, args: IngestArgs, deadline: float | None
-    ) -> IngestProgress:
+    ) -> tuple[IngestProgress, ConnectorTaskState | None]:
         """Without a run's plan: find the file, check the project's languages, then look in Phrase."""
         resolved = self.resolve_file(hook, args.connector, args.folder, args.file)
         self._check_languages(hook, args)
@@ -191,7 +197,7 @@ class PhraseIngestConnectorFileOperator(PhraseJobOperator):
         earlier = load_state(context, PROGRESS_KEY, IngestProgress)
         if earlier is not None and earlier.matches(args.project_uid, file):
             return self._continue(context, hook, args, earlier.model_copy(update={"deadline": deadline}))
-        return self._check_in_phrase(context, hook, args, file, file.last_modified, deadline)
+        return self._check_in_phrase(context, hook, args, file, file.last_modified, deadline), None
 
     def _check_languages(self, hook: PhraseTmsHook, args: IngestArgs) -> None:
         """Refuse target languages the project does not have, before anything is started."""
@@ -249,13 +255,14 @@ class PhraseIngestConnectorFileOperator(PhraseJobOperator):
 
     def _continue(
         self, context: Any, hook: PhraseTmsHook, args: IngestArgs, earlier: IngestProgress
-    ) -> IngestProgress:
-        """An earlier try of this task got as far as ``earlier``: continue from there."""
+    ) -> tuple[IngestProgress, ConnectorTaskState | None]:
+        """An earlier try of this task got as far as ``earlier``: continue from there (with the earlier
+        download's state when it has finished: it need not be waited for)."""
         if earlier.stage != "downloading" or earlier.download_task_id is None:
             self.log.info(
                 "An earlier try already created jobs for %s; continuing from there", earlier.file_label
             )
-            return earlier
+            return earlier, None
         state = hook.get_connector_task_state(
             args.project_uid, earlier.download_task_id, created_after=listing_since(earlier)
         )
@@ -267,16 +274,16 @@ class PhraseIngestConnectorFileOperator(PhraseJobOperator):
                 earlier.file_label,
                 status or "not listed",
             )
-            return self._start_download(
-                context, hook, args, earlier.model_copy(update={"download_task_id": None})
-            )
+            restarted = earlier.model_copy(update={"download_task_id": None})
+            return self._start_download(context, hook, args, restarted), None
         self.log.info(
             "Continuing with download task %s (%s) an earlier try started for %s",
             earlier.download_task_id,
             status,
             earlier.file_label,
         )
-        return earlier.model_copy(update={"reused": earlier.reused or "download"})
+        resumed = earlier.model_copy(update={"reused": earlier.reused or "download"})
+        return resumed, state if status == "SUCCESS" else None
 
     def _start_download(
         self, context: Any, hook: PhraseTmsHook, args: IngestArgs, progress: IngestProgress
@@ -305,13 +312,7 @@ class PhraseIngestConnectorFileOperator(PhraseJobOperator):
     # ------------------------------------------------------------------ 2. wait for the download
 
     def _wait_for_download(
-        self,
-        context: Any,
-        hook: PhraseTmsHook,
-        args: IngestArgs,
-        progress: IngestProgress,
-        *,
-        state: ConnectorTaskState | None,
+        self, context: Any, hook: PhraseTmsHook, args: IngestArgs, progress: IngestProgress
     ) -> dict[str, Any]:
         """Wait until the download finished and no earlier claim of the file version is pending; then
         create the jobs. A download started a moment ago has not finished: the first look is one interval
@@ -387,6 +388,8 @@ class PhraseIngestConnectorFileOperator(PhraseJobOperator):
         assert state is not None  # a success event carries the state
         used = [ConnectorTaskState.model_validate(rival) for rival in parsed.rivals_used]
         with closing(self.new_hook(args.phrase_conn_id)) as hook:
+            if current.created is not None:  # a resume of this step already created them (and died)
+                return self._after_create(context, hook, args, current)
             return self._create(context, hook, args, current, state, used)
 
     def _resumed_progress(self, context: Any, progress: dict[str, Any] | None) -> IngestProgress:

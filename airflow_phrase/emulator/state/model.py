@@ -406,7 +406,9 @@ class EmulatorState:
                 content=spec.data(),
                 content_type=spec.content_type,
                 last_modified=resolve_time(spec.last_modified, at),
-                download=DownloadOutcome(ConnectorTaskStatus(spec.download.status), spec.download.error_message),
+                download=DownloadOutcome(
+                    ConnectorTaskStatus(spec.download.status), spec.download.error_message
+                ),
                 import_outcome=(
                     _failed_import(spec.import_outcome.error_code, spec.import_outcome.error_desc)
                     if spec.import_outcome.status == "ERROR"
