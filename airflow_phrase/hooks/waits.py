@@ -20,11 +20,17 @@ import tenacity
 
 from airflow_phrase.exceptions import PhraseDownloadFailedError, PhraseImportFailedError, PhraseWaitTimeout
 from airflow_phrase.models import AsyncRequest, ConnectorTaskState, JobPartV2
-from airflow_phrase.triggers._common import is_transient
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether a failed poll may simply be repeated later (see :mod:`airflow_phrase.triggers._common`)."""
+    from airflow_phrase.triggers._common import is_transient as transient
+
+    return transient(error)
 
 
 def deadline_after(*timeouts: float | None, now: float | None = None) -> float | None:

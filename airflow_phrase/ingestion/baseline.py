@@ -50,6 +50,9 @@ class Baseline(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     listed_at: AwareDatetime
+    #: When the run that listed it ended well and recorded it: every job that run created is older. A
+    #: version the baseline did not see is newer than this (its jobs are created later).
+    recorded_at: AwareDatetime | None = None
     target_langs: list[str] = Field(default_factory=list)
     run_id: str | None = None
     files: dict[str, str] = Field(default_factory=dict)
@@ -69,6 +72,11 @@ class Baseline(BaseModel):
             run_id=run_id,
             files={file.version.file_key: file.version.version_key for file in files},
         )
+
+    @property
+    def jobs_before(self) -> datetime:
+        """Jobs created before this moment were created by runs up to the one that recorded this baseline."""
+        return self.recorded_at or self.listed_at
 
     def version_of(self, file: ConnectorFile) -> str | None:
         """The version the baseline recorded for ``file`` (``None``: new to the pipeline)."""

@@ -90,9 +90,9 @@ def select_changes(
     """The files new to the pipeline or changed since ``baseline``, plus those modified in ``window``.
 
     Without a baseline (a first run): the files modified within ``initial_lookback`` before ``now``.
-    The lower bound of a changed file's version is the later of its ``lastModified`` and the baseline's
-    listing time (a version the baseline did not see appeared after it was listed, even if its
-    ``lastModified`` says otherwise); of a new file its ``lastModified``.
+    The lower bound of a changed file's version is the later of its ``lastModified`` and the moment the
+    baseline was recorded (the jobs the runs before made are of versions the baseline saw, even when the
+    changed version's ``lastModified`` is older, e.g. a revert); of a new file its ``lastModified``.
     """
     listed = sort_files(files)
     considered = [f for f in listed if matches_patterns(f.relative_path, include, exclude)]
@@ -115,7 +115,7 @@ def select_changes(
                 candidates.append(Candidate(file=file, why="new", version_after=modified))
                 continue
             if recorded != file.version.version_key:
-                bound = max(filter(None, [modified, baseline.listed_at]))
+                bound = max(filter(None, [modified, baseline.jobs_before]))
                 candidates.append(Candidate(file=file, why="changed", version_after=bound))
                 continue
             if not in_window:

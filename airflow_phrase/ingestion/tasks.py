@@ -358,7 +358,7 @@ def record_baseline(context: Mapping[str, Any], baseline: Mapping[str, Any] | No
     next run compares with (see :mod:`airflow_phrase.ingestion.baseline`)."""
     if not baseline:
         return
-    listing = Baseline.model_validate(baseline["next"])
+    listing = Baseline.model_validate(baseline["next"]).model_copy(update={"recorded_at": _now()})
     if save_baseline(context, baseline["key"], listing):
         log.info(
             "Recorded %d file version(s) as listed at %s for the next run",

@@ -88,7 +88,9 @@ def test_a_week_is_ingested_once_with_expected_failures_reported_and_an_asset_ev
                                       "guides/install.md", "guides/überblick.md", "site/index.html"]
     }  # fmt: skip
     assert asset_events(second) == []
-    creates = [e for e in emulator.admin.journal() if e.method == "POST" and e.path.endswith("/connectorTask")]
+    creates = [
+        e for e in emulator.admin.journal() if e.method == "POST" and e.path.endswith("/connectorTask")
+    ]
     assert creates == []
 
     # The downstream DAG reads the announced jobs back from Phrase.

@@ -14,6 +14,7 @@ from airflow_phrase.exceptions import (
     PhraseImportFailedError,
     PhraseWaitTimeout,
 )
+from airflow_phrase.hooks.waits import check_download, check_import
 from airflow_phrase.ingestion.failures import (
     FAILURE_XCOM_KEY,
     FailureCategory,
@@ -21,7 +22,6 @@ from airflow_phrase.ingestion.failures import (
     record_ingest_failure,
     recorded_failure,
 )
-from airflow_phrase.hooks.waits import check_download, check_import
 from airflow_phrase.models import AsyncRequest, ConnectorTaskState
 from airflow_phrase.operators.ingest import PhraseIngestConnectorFileOperator
 from airflow_phrase.operators.params import IngestArgs

@@ -22,7 +22,6 @@ from tests.operators.conftest import (
     CREATE_JOB_PATH,
     REVIEW,
     WEBSITE,
-    calls,
     jobs_in,
     posts,
     start_finished_download,

@@ -16,10 +16,10 @@ import pytest
 from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
 from airflow_phrase.triggers.coalescing import Snapshot, Waiter, active_pollers, unregister
 from airflow_phrase.triggers.coalescing import register as register_waiter
-from airflow_phrase.triggers.pollers import CLOCK_SKEW_MARGIN, ConnectorTasksPoller
-from airflow_phrase.triggers.pollers import TASKS_PAGE_SIZE as PAGE_SIZE
 from airflow_phrase.triggers.connector_task import PhraseConnectorTaskTrigger
 from airflow_phrase.triggers.events import ConnectorTaskEvent, parse_event
+from airflow_phrase.triggers.pollers import CLOCK_SKEW_MARGIN, ConnectorTasksPoller
+from airflow_phrase.triggers.pollers import TASKS_PAGE_SIZE as PAGE_SIZE
 from tests.helpers import async_wait_until
 from tests.triggers.support import (
     DOCS_GIT,

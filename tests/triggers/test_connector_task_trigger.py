@@ -15,9 +15,9 @@ from pydantic import ValidationError
 
 from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
 from airflow_phrase.triggers.coalescing import active_pollers
-from airflow_phrase.triggers.pollers import CLOCK_SKEW_MARGIN
 from airflow_phrase.triggers.connector_task import PhraseConnectorTaskTrigger
 from airflow_phrase.triggers.events import ConnectorTaskEvent, parse_event
+from airflow_phrase.triggers.pollers import CLOCK_SKEW_MARGIN
 from tests.helpers import async_wait_until
 from tests.triggers.support import (
     CONVERTER_ERROR_FILE,
