@@ -46,7 +46,7 @@ Run the same DAG against your Phrase TMS account
      Password with auth_type "api_token" (or an OAuth/Platform token with "bearer").
      Extra data_center: "eu" (cloud.memsource.com) or "us" (us.cloud.memsource.com); set Host only
      for a custom base URL (the demo used the emulator's).
-  2. The pool:     airflow pools set phrase_api 4 "Phrase TMS API work"
+  2. The pool:     airflow pools set phrase_api 4 "Phrase TMS: ingests in flight" --include-deferred
   3. What to ingest (Variable, or PHRASE_INGEST_* environment variables):
        airflow variables set phrase_ingestion '{"connector": "<id or name>", "folder": "<path>",
          "project_uid": "<project uid>", "target_langs": ["de", "fr_fr"]}'
@@ -176,7 +176,10 @@ def _run(
         raise DemoError("'airflow db migrate' failed.")
     _done(f"done ({time.monotonic() - t0:.0f} s)")
     _step("Creating pool phrase_api")
-    pool = ["pools", "set", "phrase_api", str(POOL_SLOTS), "Phrase TMS API work"]
+    pool = [
+        *("pools", "set", "phrase_api", str(POOL_SLOTS)),
+        *("Phrase TMS: ingests in flight", "--include-deferred"),
+    ]
     if run_airflow(pool, env=env, log=log, timeout=300).returncode != 0:
         raise DemoError("'airflow pools set' failed.")
     _done(f"{POOL_SLOTS} slots")
