@@ -28,6 +28,7 @@ RUN_TIMEOUT = 420.0
 @pytest.fixture
 def one_slot_pool(airflow_cluster: AirflowCluster) -> Iterator[None]:
     api = airflow_cluster.api
+
     def set_slots(slots: int) -> None:
         body = {"pool": PHRASE_POOL, "slots": slots, "include_deferred": True}
         api.request("PATCH", f"/pools/{PHRASE_POOL}", json=body)
