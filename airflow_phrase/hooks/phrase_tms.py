@@ -77,6 +77,7 @@ from airflow_phrase.models import (
     LoginRequest,
     LoginResponse,
     Project,
+    ProjectsPage,
     WhoAmI,
 )
 
@@ -951,8 +952,14 @@ class PhraseTmsHook(BaseHook):
         page_size: int = 50,
         retry_policy: RetryPolicy | None = None,
     ) -> Iterator[JobPartV2]:
-        """Every job of the project matching the filters, page by page (default workflow level: 1)."""
+        """Every job of the project matching the filters, page by page (``GET /api2/v2/projects/{uid}/jobs``).
+
+        Phrase lists one workflow level per call (``workflow_level``; ``None``: Phrase's default, 1) and
+        its items do not say their level: each job yielded carries the level it was listed at
+        (``job.workflow_level``).
+        """
         path = f"/api2/v2/projects/{path_segment(project_uid)}/jobs"
+        listed_level = workflow_level if workflow_level is not None else 1
         page_number = 0
         while True:
             params = {
@@ -963,7 +970,8 @@ class PhraseTmsHook(BaseHook):
                 "workflowLevel": workflow_level,
             }
             page = self._get(JobPartsPage, path, params=params, retry_policy=retry_policy)
-            yield from page.content
+            for job in page.content:
+                yield job.listed_at_level(listed_level)
             if _is_last_page(page_number, page.total_pages, len(page.content), page_size):
                 return
             page_number += 1
@@ -978,3 +986,42 @@ class PhraseTmsHook(BaseHook):
             )
             self._project_cache[project_uid] = cached
         return cached
+
+    def iter_projects(
+        self,
+        *,
+        name: str | None = None,
+        statuses: Iterable[str] | None = None,
+        source_langs: Iterable[str] | None = None,
+        target_langs: Iterable[str] | None = None,
+        owner_id: str | None = None,
+        created_in_last_hours: int | None = None,
+        include_archived: bool | None = None,
+        page_size: int = 50,
+        retry_policy: RetryPolicy | None = None,
+    ) -> Iterator[Project]:
+        """Every project matching the filters, page by page (``GET /api2/v1/projects``, up to 50 a page).
+
+        ``name`` matches part of the name; ``statuses`` (``NEW``, ``ASSIGNED``, ``COMPLETED``, ...),
+        ``source_langs`` and ``target_langs`` match any of the values given; ``owner_id`` is the owner's
+        numeric user id; ``created_in_last_hours`` keeps projects created within that many hours. Items
+        are the list's subset of the project (see :meth:`get_project` for the whole of it).
+        """
+        page_number = 0
+        while True:
+            params = {
+                "pageNumber": page_number,
+                "pageSize": page_size,
+                "name": name,
+                "statuses": _enum_values(statuses),
+                "sourceLangs": _enum_values(source_langs),
+                "targetLangs": _enum_values(target_langs),
+                "ownerId": owner_id,
+                "createdInLastHours": created_in_last_hours,
+                "includeArchived": include_archived,
+            }
+            page = self._get(ProjectsPage, "/api2/v1/projects", params=params, retry_policy=retry_policy)
+            yield from page.content
+            if _is_last_page(page_number, page.total_pages, len(page.content), page_size):
+                return
+            page_number += 1

@@ -12,7 +12,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
 from airflow_phrase.hooks.remote_files import ResolvedRemoteFile
 from airflow_phrase.links import PhraseJobsLink, PhraseProjectLink
-from airflow_phrase.models import ConnectorTaskState, ConnectorTaskStatus, DownloadFileRequest, JobPartV2
+from airflow_phrase.models import ConnectorTaskState, DownloadFileRequest, JobPartV2
 from airflow_phrase.operators.base import (
     JOB_TEMPLATE_FIELDS,
     JOB_TEMPLATE_RENDERERS,
@@ -376,7 +376,7 @@ class PhraseIngestConnectorFileOperator(PhraseWaitingOperator):
         """
         task_id = progress["download_task_id"]
         created_after = _created_after(progress)
-        if state is None or state.status is ConnectorTaskStatus.NEW:
+        if state is None or not state.is_finished:
             if self.deferrable:
                 self.defer(
                     trigger=PhraseConnectorTaskTrigger(
@@ -565,7 +565,7 @@ class PhraseIngestConnectorFileOperator(PhraseWaitingOperator):
             state = hook.get_connector_task_state(
                 args.project_uid, progress["download_task_id"], created_after=_created_after(progress)
             )
-        if state is None or state.status is ConnectorTaskStatus.NEW:
+        if state is None or not state.is_finished:
             raise AirflowException(
                 f"The trigger reported download task {progress['download_task_id']} of {label} finished, "
                 "but Phrase does not list it as finished."

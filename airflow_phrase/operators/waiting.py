@@ -26,7 +26,7 @@ from airflow_phrase.exceptions import (
     PhraseDownloadFailedError,
     PhraseImportFailedError,
 )
-from airflow_phrase.models import AsyncRequest, ConnectorTaskState, ConnectorTaskStatus, JobPart
+from airflow_phrase.models import AsyncRequest, ConnectorTaskState, JobPart
 
 if TYPE_CHECKING:
     from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
@@ -119,10 +119,10 @@ def check_download(state: ConnectorTaskState, *, file_label: str) -> None:
 
     A failed conversion or a vanished remote file does not heal by retrying the task.
     """
-    if state.status.is_failure:
+    if state.is_failure:
         raise PhraseDownloadFailedError(
             status=state.status.value,
-            error_message=state.error_message,
+            error_message=state.failure_detail,
             download_task_id=state.id,
             file=file_label,
         )
@@ -144,7 +144,7 @@ def wait_for_download(
     """
 
     def finished(state: ConnectorTaskState | None) -> bool:
-        return state is not None and state.status is not ConnectorTaskStatus.NEW
+        return state is not None and state.is_finished
 
     state = poll(
         lambda: hook.get_connector_task_state(project_uid, task_id, created_after=created_after),

@@ -377,7 +377,7 @@ class ConnectorTaskPoller:
             state = seen.get(waiter.task_id)
             if state is None:
                 waiter.queue.put_nowait(TaskNotVisible(date_from))
-            elif state.status.is_finished:
+            elif state.is_finished:  # an unknown status counts once Phrase processed the task
                 waiter.queue.put_nowait(TaskFinished(state))
                 self.waiters.discard(waiter)
             else:

@@ -209,8 +209,8 @@ class PhraseConnectorTaskTrigger(BaseTrigger):
         )
 
     def _finished_event(self, state: ConnectorTaskState) -> ConnectorTaskEvent:
-        if state.status.is_failure:
-            message = state.error_message or f"Phrase reported {state.status.value} without an errorMessage"
+        if state.is_failure:
+            message = state.failure_detail or f"Phrase reported {state.status.value} without an errorMessage"
             self.log.error(
                 "Connector task %s ended %s: %s", self.download_task_id, state.status.value, message
             )
