@@ -92,7 +92,7 @@ def find_jobs_of_task(
         siblings = (
             [job for job in candidates if job.date_created == part.date_created] if part.date_created else []
         )
-        return siblings or [JobPartV2.model_validate(part.to_wire())]
+        return siblings or [JobPartV2.model_validate(part.to_wire()).listed_at_level(part.workflow_level)]
     return [job for job in candidates if job.date_created == anchor.date_created] or [anchor]
 
 
