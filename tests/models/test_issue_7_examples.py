@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import pytest
+import requests
 
 from airflow_phrase.emulator.state import CANCELLED_TASK_ID
 from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
@@ -27,6 +28,7 @@ from airflow_phrase.models import (
 from airflow_phrase.operators.reconcile import find_jobs_of_task
 from airflow_phrase.operators.waiting import wait_for_download
 from airflow_phrase.triggers.events import ConnectorTaskEvent, parse_event
+from tests.helpers import DEMO_API_TOKEN
 from tests.triggers.support import FAST_RETRY, OK_FILE, WEBSITE, all_events, start_download
 
 LIVE_QUIRKS = [{"live_quirks": True}]
@@ -70,12 +72,17 @@ def test_reconciliation_matches_a_task_sent_as_a_number(phrase_emulator: Any, ph
     created = hook.create_job_from_connector_task(
         WEBSITE, started.id, JobCreateRequest(target_langs=["de", "ja"])
     )
-    # Phrase sends serverTaskId (and the task's id) as numbers in this mode; the jobs are still found.
-    raw = phrase_emulator.state  # the wire form is asserted in tests/emulator/test_live_quirks.py
-    assert raw.live_quirks
+    # On the wire, serverTaskId is a number in this mode ...
+    raw = requests.get(
+        phrase_emulator.url(f"/api2/v2/projects/{WEBSITE}/jobs"),
+        headers={"Authorization": f"ApiToken {DEMO_API_TOKEN}"},
+        timeout=10,
+    ).json()
+    assert {job["serverTaskId"] for job in raw["content"]} == {int(started.id)}
+    # ... and reconciliation still finds exactly the jobs created from the task.
     found = find_jobs_of_task(hook, WEBSITE, started.id, state=state)
     assert sorted(job.uid for job in found) == sorted(job.uid for job in created.jobs)
-    assert {job.server_task_id for job in found} == {"310001"}
+    assert {job.server_task_id for job in found} == {started.id}
 
 
 @pytest.mark.parametrize("phrase_emulator", LIVE_QUIRKS, indirect=True)
