@@ -125,7 +125,7 @@ def _baseline(folder: str, file: str, *, poll_interval: float, counted: Callable
         while True:
             time.sleep(poll_interval)
             state = hook.get_connector_task_state(PROJECT, started.id, created_after=started.date_created)
-            if state is not None and state.status.is_finished:
+            if state is not None and state.is_finished:
                 break
         created = hook.create_job_from_connector_task(
             PROJECT, started.id, JobCreateRequest(target_langs=TARGET_LANGS)

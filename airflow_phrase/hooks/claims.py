@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from airflow_phrase.hooks.remote_files import as_utc, same_name
-from airflow_phrase.models import ConnectorTaskState, ConnectorTaskStatus
+from airflow_phrase.models import ConnectorTaskState
 
 #: A finished download nobody used for this long is taken as abandoned (its ingest died).
 DEFAULT_ABANDON_AFTER = timedelta(minutes=10)
@@ -48,12 +48,9 @@ def _finished_at(state: ConnectorTaskState) -> datetime | None:
     return as_utc(state.date_processed) or as_utc(state.date_created)
 
 
-def _status(state: ConnectorTaskState) -> str:
-    return str(getattr(state.status, "value", state.status))
-
-
 def is_failed(state: ConnectorTaskState) -> bool:
-    return _status(state) in (ConnectorTaskStatus.ERROR.value, ConnectorTaskStatus.CONVERTER_ERROR.value)
+    """The task ended without a file (``ERROR``, ``CONVERTER_ERROR``, or an unknown status once processed)."""
+    return state.is_failure
 
 
 def is_used(state: ConnectorTaskState) -> bool:
@@ -62,11 +59,8 @@ def is_used(state: ConnectorTaskState) -> bool:
 
 
 def is_finished(state: ConnectorTaskState) -> bool:
-    return _status(state) in (
-        ConnectorTaskStatus.SUCCESS.value,
-        ConnectorTaskStatus.ERROR.value,
-        ConnectorTaskStatus.CONVERTER_ERROR.value,
-    )
+    """The task ended, well or not (an unknown status counts once Phrase processed the task)."""
+    return state.is_finished
 
 
 @dataclass(frozen=True)
@@ -124,16 +118,14 @@ def check_claim(
             continue
         if claim_order(rival) > claim_order(own):
             continue  # a later claim waits for this one, never the other way round
-        status = _status(rival)
-        if status == ConnectorTaskStatus.NEW.value:
+        if not rival.is_finished:  # still downloading (or a status not known yet, not processed)
             check.pending.append(rival)
-        elif status == ConnectorTaskStatus.SUCCESS.value:
-            finished = _finished_at(rival)
-            if finished is not None and now - finished >= abandon_after:
-                check.abandoned.append(rival)
-            else:
-                check.pending.append(rival)
-        # Any other status (one Phrase added later, e.g. CANCELLED) ends the claim: not a rival.
+            continue
+        finished = _finished_at(rival)
+        if finished is not None and now - finished >= abandon_after:
+            check.abandoned.append(rival)
+        else:
+            check.pending.append(rival)
     return check
 
 

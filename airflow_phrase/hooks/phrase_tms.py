@@ -92,6 +92,7 @@ from airflow_phrase.models import (
     LoginRequest,
     LoginResponse,
     Project,
+    ProjectsPage,
     WhoAmI,
 )
 
@@ -998,11 +999,14 @@ class PhraseTmsHook(BaseHook):
     ) -> Iterator[JobPartV2]:
         """Every job of the project matching the filters, page by page (list jobs v2).
 
-        ``GET /api2/v2/projects/{projectUid}/jobs``: ``workflow_level`` defaults to 1 on Phrase's side;
-        ``filename`` is a filter Phrase may match loosely (compare names yourself); ``not_ready=True``
-        lists only jobs whose import is running or failed; ``page_size`` 1 to 50.
+        ``GET /api2/v2/projects/{projectUid}/jobs``: ``filename`` is a filter Phrase may match loosely
+        (compare names yourself); ``not_ready=True`` lists only jobs whose import is running or failed;
+        ``page_size`` 1 to 50. Phrase lists one workflow level per call (``workflow_level``; ``None``:
+        Phrase's default, 1) and its items do not say their level: each job yielded carries the level it
+        was listed at (``job.workflow_level``).
         """
         path = f"/api2/v2/projects/{path_segment(project_uid)}/jobs"
+        listed_level = workflow_level if workflow_level is not None else 1
         page_number = 0
         while True:
             params = self._jobs_params(
@@ -1015,7 +1019,8 @@ class PhraseTmsHook(BaseHook):
                 not_ready=not_ready,
             )
             page = self._get(JobPartsPage, path, params=params, retry_policy=retry_policy)
-            yield from page.content
+            for job in page.content:
+                yield job.listed_at_level(listed_level)
             if _is_last_page(page_number, page.total_pages, len(page.content), page_size):
                 return
             page_number += 1
@@ -1035,6 +1040,7 @@ class PhraseTmsHook(BaseHook):
     ) -> AsyncIterator[JobPartV2]:
         """The async twin of :meth:`iter_jobs` (``on_page`` is called per request)."""
         path = f"/api2/v2/projects/{path_segment(project_uid)}/jobs"
+        listed_level = workflow_level if workflow_level is not None else 1
         page_number = 0
         while True:
             if on_page is not None:
@@ -1050,7 +1056,7 @@ class PhraseTmsHook(BaseHook):
             )
             page = await self._a_get(JobPartsPage, path, params=params, retry_policy=retry_policy)
             for job in page.content:
-                yield job
+                yield job.listed_at_level(listed_level)
             if _is_last_page(page_number, page.total_pages, len(page.content), page_size):
                 return
             page_number += 1
@@ -1065,6 +1071,45 @@ class PhraseTmsHook(BaseHook):
             )
             self._project_cache[project_uid] = cached
         return cached
+
+    def iter_projects(
+        self,
+        *,
+        name: str | None = None,
+        statuses: Iterable[str] | None = None,
+        source_langs: Iterable[str] | None = None,
+        target_langs: Iterable[str] | None = None,
+        owner_id: str | None = None,
+        created_in_last_hours: int | None = None,
+        include_archived: bool | None = None,
+        page_size: int = 50,
+        retry_policy: RetryPolicy | None = None,
+    ) -> Iterator[Project]:
+        """Every project matching the filters, page by page (``GET /api2/v1/projects``, up to 50 a page).
+
+        ``name`` matches part of the name; ``statuses`` (``NEW``, ``ASSIGNED``, ``COMPLETED``, ...),
+        ``source_langs`` and ``target_langs`` match any of the values given; ``owner_id`` is the owner's
+        numeric user id; ``created_in_last_hours`` keeps projects created within that many hours. Items
+        are the list's subset of the project (see :meth:`get_project` for the whole of it).
+        """
+        page_number = 0
+        while True:
+            params = {
+                "pageNumber": page_number,
+                "pageSize": page_size,
+                "name": name,
+                "statuses": _enum_values(statuses),
+                "sourceLangs": _enum_values(source_langs),
+                "targetLangs": _enum_values(target_langs),
+                "ownerId": owner_id,
+                "createdInLastHours": created_in_last_hours,
+                "includeArchived": include_archived,
+            }
+            page = self._get(ProjectsPage, "/api2/v1/projects", params=params, retry_policy=retry_policy)
+            yield from page.content
+            if _is_last_page(page_number, page.total_pages, len(page.content), page_size):
+                return
+            page_number += 1
 
     # ================================================================== composite verbs (ingestion)
     #

@@ -102,11 +102,10 @@ def check_download(state: ConnectorTaskState, *, file_label: str) -> None:
 
     A failed conversion or a vanished remote file does not heal by retrying the task.
     """
-    status = str(getattr(state.status, "value", state.status))
-    if status in ("ERROR", "CONVERTER_ERROR"):
+    if state.is_failure:
         raise PhraseDownloadFailedError(
-            status=status,
-            error_message=state.error_message,
+            status=state.status.value,
+            error_message=state.failure_detail,
             download_task_id=state.id,
             file=file_label,
         )

@@ -37,7 +37,7 @@ from airflow.sdk.exceptions import (
 )
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, StringConstraints
 
-from airflow_phrase.models import ConnectorTaskState, ConnectorTaskStatus
+from airflow_phrase.models import ConnectorTaskState
 from airflow_phrase.triggers._common import describe, is_transient
 from airflow_phrase.triggers.connector_task import PhraseConnectorTaskTrigger
 from airflow_phrase.triggers.events import ConnectorTaskEvent, parse_event
@@ -258,11 +258,11 @@ class PhraseConnectorTaskSensor(BaseSensorOperator):
         return self._outcome(state)
 
     def _outcome(self, state: ConnectorTaskState) -> bool | PokeReturnValue:
-        if state.status is ConnectorTaskStatus.NEW:
+        if not state.is_finished:
             self.log.info("Connector task %s is still %s", state.id, state.status.value)
             return False
-        if state.status.is_failure:
-            raise AirflowFailException(failure_message(state.id, state.status.value, state.error_message))
+        if state.is_failure:
+            raise AirflowFailException(failure_message(state.id, state.status.value, state.failure_detail))
         self.log.info("Connector task %s ended %s", state.id, state.status.value)
         return PokeReturnValue(is_done=True, xcom_value=state.to_wire())
 
@@ -275,9 +275,11 @@ class PhraseConnectorTaskSensor(BaseSensorOperator):
             return result.task_state
         if result.status == "timeout":
             raise AirflowSensorTimeout(f"Sensor has timed out: {result.message}")
-        status = (result.task_state or {}).get("status")
-        if status in (ConnectorTaskStatus.ERROR.value, ConnectorTaskStatus.CONVERTER_ERROR.value):
-            raise AirflowFailException(failure_message(result.download_task_id, str(status), result.message))
+        state = ConnectorTaskState.model_validate(result.task_state) if result.task_state else None
+        if state is not None and state.is_failure:
+            raise AirflowFailException(
+                failure_message(result.download_task_id, state.status.value, result.message)
+            )
         raise AirflowFailException(
             waiting_failed_message(result.download_task_id, result.project_uid, result.message)
         )

@@ -255,7 +255,7 @@ class PhraseConnectorTaskTrigger(BaseTrigger):
 
     def _finished_event(self, state: ConnectorTaskState, check: ClaimCheck) -> ConnectorTaskEvent:
         if is_failed(state):
-            message = state.error_message or f"Phrase reported {_status(state)} without an errorMessage"
+            message = state.failure_detail or f"Phrase reported {_status(state)} without an errorMessage"
             self.log.error("Connector task %s ended %s: %s", self.download_task_id, _status(state), message)
             return self._event("error", message=message, state=state)
         if check.abandoned:

@@ -20,12 +20,6 @@ def state(
     return ConnectorTaskState.model_validate({"id": task_id, "status": status, "jobFileName": name, **fields})
 
 
-def unknown_status(task_id: str, status: str) -> ConnectorTaskState:
-    """A state with a status the models do not know (as Phrase may send one day)."""
-    known = state(task_id)
-    return known.model_copy(update={"status": status})
-
-
 def check(own: ConnectorTaskState, *others: ConnectorTaskState, **kwargs: Any) -> Any:
     listed = {s.id: s for s in (own, *others)}
     return check_claim(own, listed, file_name="install.md", version_after=VERSION_AFTER, now=NOW, **kwargs)
@@ -68,7 +62,7 @@ def test_failed_old_other_named_and_unknown_rivals_do_not_count() -> None:
         state("310002", "CONVERTER_ERROR"),
         state("310003", dateCreated=(VERSION_AFTER - timedelta(minutes=1)).isoformat()),  # an older version
         state("310004", name="README.md"),
-        unknown_status("310000", "CANCELLED"),  # a status Phrase may add: not a claim
+        state("310000", "CANCELLED"),  # a status this provider does not know, processed: ended, no claim
     )
 
     assert result.clear and result.used == [] and result.pending == []
@@ -82,6 +76,12 @@ def test_names_are_compared_normalized() -> None:
     result = check_claim(own, listed, file_name="übersicht.md", version_after=VERSION_AFTER, now=NOW)
 
     assert ids(result.pending) == ["310001"]
+
+
+def test_an_unknown_status_not_processed_yet_is_still_a_pending_claim() -> None:
+    queued = state("310002", "QUEUED", dateProcessed=None)
+
+    assert ids(check(state("310005"), queued).pending) == ["310002"]
 
 
 def test_a_finished_download_nobody_used_for_long_is_abandoned() -> None:
