@@ -300,3 +300,7 @@ def _rebuild_import_failed(
         async_request_id=async_request_id,
         job_uids=job_uids,
     )
+
+
+class PhraseWaitTimeout(AirflowException):
+    """Phrase's asynchronous work did not finish before the wait's deadline (retryable)."""

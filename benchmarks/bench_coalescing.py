@@ -148,7 +148,7 @@ async def _uncoalesced(
         async with PhraseTmsHook(CONN_ID) as hook:
             while True:
                 state = await hook.a_get_connector_task_state(PROJECT, task_id, created_after=created_after)
-                if state is not None and state.status.is_finished:
+                if state is not None and state.is_finished:
                     return False
                 left = deadline - time.time()
                 if left <= 0:

@@ -126,3 +126,19 @@ def test_the_operators_default_connection_is_the_hooks() -> None:
     from airflow_phrase.operators.base import DEFAULT_CONN_ID
 
     assert PhraseTmsHook.default_conn_name == DEFAULT_CONN_ID
+
+
+def test_the_conformance_oracle_is_a_test_dependency_only() -> None:
+    """``phrasetms-client`` checks the emulator in tests; the provider never needs it at run time."""
+    from importlib.metadata import requires
+
+    declared = requires("airflow-provider-phrase-tms") or []
+    oracle = [req for req in declared if req.startswith("phrasetms-client")]
+    assert oracle and all('extra == "dev"' in req for req in oracle), oracle
+    from pathlib import Path
+
+    import airflow_phrase
+
+    sources = list(Path(airflow_phrase.__file__).parent.rglob("*.py"))
+    assert len(sources) > 50
+    assert not [str(p) for p in sources if "phrasetms_client" in p.read_text(encoding="utf-8")]

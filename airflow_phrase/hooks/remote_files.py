@@ -7,12 +7,78 @@ explain, with close matches, what is there when a name is wrong. No I/O happens 
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+import hashlib
+import unicodedata
+from datetime import datetime, timezone
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from airflow_phrase.exceptions import PhraseNotFoundError
 from airflow_phrase.models import FolderListing, RemoteFile
 
 ROOT_PATH = "/"
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """``moment`` in UTC; a naive one is taken to be UTC (how Phrase means a timestamp without offset)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+def nfc(name: str) -> str:
+    """``name`` in Unicode normalization form C: how names are compared (never how they are sent)."""
+    return unicodedata.normalize("NFC", name)
+
+
+def same_name(a: str | None, b: str | None) -> bool:
+    """Whether two file or folder names are the same once NFC-normalized (``ü`` == ``u`` + ``\u0308``)."""
+    return a is not None and b is not None and nfc(a) == nfc(b)
+
+
+class RemoteFileVersion(BaseModel):
+    """One version of one remote file, by Phrase's encoded names: everything needed to ingest it without
+    listing a folder again. Plain JSON (it crosses XCom and deferrals).
+
+    :ivar connector_id: the connector's id (for ``/connectors/{connectorId}`` paths).
+    :ivar encoded_folder: the folder as Phrase encodes it (``encodedCurrentFolder``; ``"/"`` for the root).
+    :ivar encoded_name: the file as Phrase encodes it (``encodedName``).
+    :ivar name: the file name (``"install.md"``); ``folder_path`` the readable folder (``"docs/guides"``).
+    :ivar last_modified: the file's ``lastModified`` (UTC); ``size`` its size in bytes, when listed.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    connector_id: str
+    encoded_folder: str
+    encoded_name: str
+    name: str
+    folder_path: str
+    last_modified: AwareDatetime | None = None
+    size: int | None = None
+
+    @property
+    def path(self) -> str:
+        """``"docs/guides/install.md"`` (``"install.md"`` in the root)."""
+        folder = "" if self.folder_path in ("", ROOT_PATH) else self.folder_path.rstrip("/") + "/"
+        return f"{folder}{self.name}"
+
+    @property
+    def file_key(self) -> str:
+        """A short stable key of the file (connector, encoded folder, encoded name), not of its version."""
+        raw = "\x1f".join((self.connector_id, self.encoded_folder, self.encoded_name))
+        return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:20]
+
+    @property
+    def version_key(self) -> str:
+        """What tells two versions of the file apart in a listing: ``lastModified`` and size."""
+        modified = self.last_modified.isoformat() if self.last_modified else "-"
+        return f"{modified}|{self.size if self.size is not None else '-'}"
+
+    def at(self, last_modified: datetime | None) -> RemoteFileVersion:
+        return self.model_copy(update={"last_modified": last_modified})
 
 
 class ResolvedRemoteFile(BaseModel):
@@ -33,6 +99,19 @@ class ResolvedRemoteFile(BaseModel):
     def path(self) -> str:
         folder = "" if self.folder_path in ("", ROOT_PATH) else self.folder_path.rstrip("/") + "/"
         return f"{folder}{self.name}"
+
+    @property
+    def version(self) -> RemoteFileVersion:
+        """This file as a :class:`RemoteFileVersion` (its current version)."""
+        return RemoteFileVersion(
+            connector_id=self.connector_id,
+            encoded_folder=self.encoded_folder,
+            encoded_name=self.encoded_name,
+            name=self.name,
+            folder_path=self.folder_path,
+            last_modified=as_utc(self.remote_file.last_modified),
+            size=self.remote_file.size,
+        )
 
 
 def split_path(path: str) -> list[str]:

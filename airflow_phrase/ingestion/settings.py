@@ -125,6 +125,8 @@ class IngestionSettings(BaseModel):
     poll_interval: Annotated[float, Field(le=3600), AfterValidator(check_poll_interval)] = 10.0
     #: Wait in the triggerer (``True``) or on the worker (``False``, for deployments without a triggerer).
     deferrable: StrictFlag = True
+    #: The first scheduled run (no baseline yet) ingests the files modified within this many hours.
+    initial_lookback_hours: float = Field(default=24.0, gt=0)
 
     def task_kwargs(self) -> dict[str, Any]:
         """The keyword arguments every mapped ingest task of this run shares (job fields and waiting)."""

@@ -82,7 +82,6 @@ class PhraseConnectorDownloadOperator(PhraseBaseOperator):
 
     def _start(self, context: Any, hook: PhraseTmsHook, args: DownloadArgs) -> dict[str, Any]:
         from airflow_phrase.models import DownloadFileRequest
-        from airflow_phrase.operators.results import file_identity, iso
 
         self.push_project_link(context, hook, args.project_uid)
         resolved = self.resolve_file(hook, args.connector, args.folder, args.file)
@@ -99,9 +98,15 @@ class PhraseConnectorDownloadOperator(PhraseBaseOperator):
             resolved.connector_id,
             args.project_uid,
         )
+        file = resolved.version
         return {
             "download_task_id": started.id,
-            **file_identity(resolved),
+            "connector_id": file.connector_id,
+            "folder": file.encoded_folder,
+            "file": file.encoded_name,
+            "file_name": file.name,
+            "folder_path": file.folder_path,
+            "last_modified": file.last_modified.isoformat() if file.last_modified else None,
             "project_uid": args.project_uid,
-            "date_created": iso(started.date_created),
+            "date_created": started.date_created.isoformat() if started.date_created else None,
         }

@@ -13,7 +13,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from airflow_phrase.languages import normalise_language
 from airflow_phrase.models import JobCreateRequest, LanguageCode, Project, ProvidersPerLanguage
+from airflow_phrase.operators.ingest_state import IngestPlan
 from airflow_phrase.validation import (
     ConnectorRef,
     DownloadTaskIdArg,
@@ -47,11 +49,6 @@ class DownloadArgs(FileArgs):
 
     source_lang: LanguageCode | None = None
     target_lang: LanguageCode | None = None
-
-
-def normalise_language(lang: str) -> str:
-    """A language code in Phrase's form, for comparing codes (``fr-FR`` / ``fr_FR`` → ``fr_fr``)."""
-    return lang.strip().replace("-", "_").lower()
 
 
 def refuse_languages_not_in_project(
@@ -174,3 +171,5 @@ class IngestArgs(_JobArgs):
     file: NameText
     project_uid: ProjectUidArg
     source_lang: LanguageCode | None = None
+    #: The ingestion run's decision for this file (see ``operators/ingest_state.py``).
+    plan: IngestPlan | None = None

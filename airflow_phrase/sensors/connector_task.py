@@ -250,19 +250,17 @@ class PhraseConnectorTaskSensor(BaseSensorOperator):
         return self._outcome(state)
 
     def _outcome(self, state: ConnectorTaskState) -> bool | PokeReturnValue:
-        from airflow_phrase.models import ConnectorTaskStatus
-
-        if state.status is ConnectorTaskStatus.NEW:
+        if not state.is_finished:
             self.log.info("Connector task %s is still %s", state.id, state.status.value)
             return False
-        if state.status.is_failure:
-            raise AirflowFailException(failure_message(state.id, state.status.value, state.error_message))
+        if state.is_failure:
+            raise AirflowFailException(failure_message(state.id, state.status.value, state.failure_detail))
         self.log.info("Connector task %s ended %s", state.id, state.status.value)
         return PokeReturnValue(is_done=True, xcom_value=state.to_wire())
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Resume after the trigger: return the task state, or fail / time out as the event says."""
-        from airflow_phrase.models import ConnectorTaskStatus
+        from airflow_phrase.models import ConnectorTaskState
         from airflow_phrase.triggers.events import ConnectorTaskEvent, parse_event
 
         result = parse_event(ConnectorTaskEvent, event)
@@ -272,9 +270,11 @@ class PhraseConnectorTaskSensor(BaseSensorOperator):
             return result.task_state
         if result.status == "timeout":
             raise AirflowSensorTimeout(f"Sensor has timed out: {result.message}")
-        status = (result.task_state or {}).get("status")
-        if status in (ConnectorTaskStatus.ERROR.value, ConnectorTaskStatus.CONVERTER_ERROR.value):
-            raise AirflowFailException(failure_message(result.download_task_id, str(status), result.message))
+        state = ConnectorTaskState.model_validate(result.task_state) if result.task_state else None
+        if state is not None and state.is_failure:
+            raise AirflowFailException(
+                failure_message(result.download_task_id, state.status.value, result.message)
+            )
         raise AirflowFailException(
             waiting_failed_message(result.download_task_id, result.project_uid, result.message)
         )

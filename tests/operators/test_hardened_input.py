@@ -182,11 +182,15 @@ def test_a_due_date_that_passes_while_the_task_waits_does_not_fail_the_resume(
     emulator: Any, context: dict[str, Any]
 ) -> None:
     """Checked when a task starts, not when it resumes: the jobs were created while the date was ahead."""
-    result = {"project_uid": WEBSITE, "job_uids": ["j1"], "jobs": [], "async_request_id": "5"}
-    request = {"id": "5", "action": "IMPORT_JOB", "asyncResponse": {"dateCreated": FUTURE}}
-    event = {"status": "success", "async_request_id": "5", "async_request": request, "message": "imported"}
+    outcome = {
+        "project_uid": WEBSITE,
+        "download_task_id": "1",
+        "jobs": [{"uid": "j1"}],
+        "async_request_id": "5",
+    }
+    event = {"status": "success", "project_uid": WEBSITE, "job_uids": ["j1"], "message": "imported"}
     operator = _create(due=PAST)
-    assert operator.execute_complete(context, event=event, result=result) == result
+    assert operator.execute_complete(context, event=event, outcome=outcome)["job_uids"] == ["j1"]
 
 
 def test_a_future_due_date_is_sent(emulator: Any, context: dict[str, Any]) -> None:
