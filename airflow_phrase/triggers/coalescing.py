@@ -258,9 +258,9 @@ class SharedPoller(ABC, Generic[ItemT]):
         return min((waiter.not_before for waiter in self.waiters), default=0.0)
 
     def seconds_to_next_poll(self, *, wall_now: float, loop_now: float, last_started: float | None) -> float:
-        """How long to wait before the next poll: one interval after the last poll started (``loop_now``
-        and ``last_started`` are event-loop times), and not before the earliest ``not_before``
-        (``wall_now`` is epoch seconds)."""
+        """How long to wait before the next poll: one interval after the last poll ended (``loop_now``
+        and ``last_started``, the time it ended, are event-loop times), and not before the earliest
+        ``not_before`` (``wall_now`` is epoch seconds)."""
         by_interval = 0.0 if last_started is None else last_started + self.interval() - loop_now
         return max(0.0, by_interval, self.earliest_not_before() - wall_now)
 
@@ -291,8 +291,11 @@ class SharedPoller(ABC, Generic[ItemT]):
                         await self._sleep_unless_woken(delay)
                         self.next_poll_at = None
                         continue  # the waiters may have changed: reschedule
-                    last_started = loop.time()
                     await self._poll_once(hook, started=wall_now)
+                    # The next poll is one interval after this one *ended* (a long, paged poll is not
+                    # followed by another at once), and the waiters it served get to leave first.
+                    last_started = loop.time()
+                    await asyncio.sleep(0)
         except asyncio.CancelledError:
             raise
         except Exception as error:  # a bug must not leave waiters waiting until their deadline
