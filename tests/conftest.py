@@ -31,6 +31,8 @@ os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(DAG_FIXTURES)
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
 os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "INFO")
+# The tests poll the in-process emulator, not Phrase: below the provider's 1 s floor on poll intervals.
+os.environ.setdefault("AIRFLOW__PHRASE_TMS__MIN_POLL_INTERVAL", "0.01")
 
 
 @pytest.fixture(scope="session")

@@ -30,6 +30,9 @@ from airflow_phrase import __version__
 from airflow_phrase.exceptions import PhraseConfigurationError
 from airflow_phrase.hooks.retry import RetryPolicy
 
+#: The connection type this hook reads (``Connection.conn_type``).
+CONN_TYPE = "phrase_tms"
+
 DATA_CENTER_URLS = {
     "eu": "https://cloud.memsource.com/web",
     "us": "https://us.cloud.memsource.com/web",
@@ -93,16 +96,30 @@ def _fail(conn_id: str, field: str, problem: str, fix: str) -> PhraseConfigurati
     return PhraseConfigurationError(f"Phrase TMS connection '{conn_id}': {field} {problem}. {fix}")
 
 
+def _shown(url: str) -> str:
+    """``url`` for a message: never what may be userinfo (``user:password@``)."""
+    return "(not shown: it contains '@', which may hold a password)" if "@" in url else repr(url)
+
+
 def _base_url(conn_id: str, host: str | None, extra: dict[str, Any]) -> str:
     if not _blank(host):
         assert host is not None
         url = host.strip().rstrip("/")
         parts = urlsplit(url)
+        if parts.scheme in ("http", "https") and "@" in parts.netloc:
+            raise _fail(
+                conn_id,
+                "Base URL (host)",
+                "contains a user name or password ('user:password@host'), which would end up in links, "
+                "logs and the UI",
+                "Remove it from the URL: put the Phrase user name in Login and the password or token in "
+                "Password.",
+            )
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise _fail(
                 conn_id,
                 "Base URL (host)",
-                f"{url!r} is not a full http(s) URL",
+                f"{_shown(url)} is not a full http(s) URL",
                 "Give the scheme and host, e.g. 'https://cloud.memsource.com/web' or "
                 "'http://127.0.0.1:8080/web', or leave it empty and set extra 'data_center' to 'eu' or 'us'.",
             )
@@ -200,6 +217,28 @@ def _token_cache(conn_id: str, extra: dict[str, Any]) -> tuple[TokenCache, Path 
     return mode, directory
 
 
+def _check_conn_type(conn_id: str, conn_type: str | None) -> None:
+    if conn_type != CONN_TYPE:
+        raise _fail(
+            conn_id,
+            "Connection Type",
+            f"is {conn_type!r}, not {CONN_TYPE!r}",
+            f"Set the connection type to 'Phrase TMS' ({CONN_TYPE!r}): the hook reads the Base URL, Login, "
+            "Password and extras of a Phrase TMS connection, which other types do not have.",
+        )
+
+
+def _check_token(conn_id: str, token: str) -> None:
+    """A token goes into the ``Authorization`` header: printable ASCII without spaces (never echoed)."""
+    if not all(0x21 <= ord(char) <= 0x7E for char in token):
+        raise _fail(
+            conn_id,
+            "Password",
+            "holds a token with a space, line break, control or non-ASCII character inside (not shown)",
+            "Paste the token again, exactly as Phrase issued it.",
+        )
+
+
 def parse_connection(
     *,
     conn_id: str,
@@ -207,9 +246,16 @@ def parse_connection(
     login: str | None,
     password: str | None,
     extra: dict[str, Any] | None,
+    conn_type: str | None = CONN_TYPE,
 ) -> PhraseConnectionConfig:
-    """Validate the connection fields (``extra`` already decoded) into a :class:`PhraseConnectionConfig`."""
+    """Validate the connection fields (``extra`` already decoded) into a :class:`PhraseConnectionConfig`.
+
+    ``conn_type`` must be ``phrase_tms``. Surrounding whitespace is stripped from the password or token
+    (pasted from a file, it often ends with a line break); what remains is never part of a message.
+    """
+    _check_conn_type(conn_id, conn_type)
     extra = dict(extra or {})
+    password = password.strip() if password is not None else None
     base_url = _base_url(conn_id, host, extra)
     auth_type = _auth_type(conn_id, login, extra)
     if auth_type is AuthType.LOGIN and _blank(login):
@@ -227,14 +273,24 @@ def parse_connection(
             f"is empty (auth_type {auth_type.value!r})",
             f"Put {what} in the Password field.",
         )
+    assert password is not None  # not blank, checked above
+    if auth_type is not AuthType.LOGIN:
+        _check_token(conn_id, password)
     contact = extra.get("contact")
+    if not _blank(contact) and any(ord(char) < 0x20 or ord(char) > 0x7E for char in str(contact).strip()):
+        raise _fail(
+            conn_id,
+            "extra 'contact'",
+            "holds a line break, control or non-ASCII character",
+            "Give one line of plain text, e.g. 'loc-team@example.com'; it is sent in the User-Agent header.",
+        )
     token_cache, token_cache_dir = _token_cache(conn_id, extra)
     return PhraseConnectionConfig(
         conn_id=conn_id,
         base_url=base_url,
         auth_type=auth_type,
         user_name=login.strip() if auth_type is AuthType.LOGIN and login else None,
-        secret=SecretStr(password or ""),
+        secret=SecretStr(password),
         contact=None if _blank(contact) else str(contact).strip(),
         retry_policy=_retry_policy(conn_id, extra),
         request_timeout=_request_timeout(conn_id, extra),

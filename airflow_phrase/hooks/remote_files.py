@@ -12,16 +12,69 @@ What is then sent to Phrase is always the entry's own encoded name.
 
 from __future__ import annotations
 
-import difflib
+import hashlib
 import unicodedata
 from collections.abc import Callable, Iterable
+from datetime import datetime, timezone
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from airflow_phrase.exceptions import PhraseNotFoundError
 from airflow_phrase.models import FolderListing, RemoteFile
 
 ROOT_PATH = "/"
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """``moment`` in UTC; a naive one is taken to be UTC (how Phrase means a timestamp without offset)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+class RemoteFileVersion(BaseModel):
+    """One version of one remote file, by Phrase's encoded names: everything needed to ingest it without
+    listing a folder again. Plain JSON (it crosses XCom and deferrals).
+
+    :ivar connector_id: the connector's id (for ``/connectors/{connectorId}`` paths).
+    :ivar encoded_folder: the folder as Phrase encodes it (``encodedCurrentFolder``; ``"/"`` for the root).
+    :ivar encoded_name: the file as Phrase encodes it (``encodedName``).
+    :ivar name: the file name (``"install.md"``); ``folder_path`` the readable folder (``"docs/guides"``).
+    :ivar last_modified: the file's ``lastModified`` (UTC); ``size`` its size in bytes, when listed.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    connector_id: str
+    encoded_folder: str
+    encoded_name: str
+    name: str
+    folder_path: str
+    last_modified: AwareDatetime | None = None
+    size: int | None = None
+
+    @property
+    def path(self) -> str:
+        """``"docs/guides/install.md"`` (``"install.md"`` in the root)."""
+        folder = "" if self.folder_path in ("", ROOT_PATH) else self.folder_path.rstrip("/") + "/"
+        return f"{folder}{self.name}"
+
+    @property
+    def file_key(self) -> str:
+        """A short stable key of the file (connector, encoded folder, encoded name), not of its version."""
+        raw = "\x1f".join((self.connector_id, self.encoded_folder, self.encoded_name))
+        return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:20]
+
+    @property
+    def version_key(self) -> str:
+        """What tells two versions of the file apart in a listing: ``lastModified`` and size."""
+        modified = self.last_modified.isoformat() if self.last_modified else "-"
+        return f"{modified}|{self.size if self.size is not None else '-'}"
+
+    def at(self, last_modified: datetime | None) -> RemoteFileVersion:
+        return self.model_copy(update={"last_modified": last_modified})
 
 
 class ResolvedRemoteFile(BaseModel):
@@ -43,6 +96,19 @@ class ResolvedRemoteFile(BaseModel):
         folder = "" if self.folder_path in ("", ROOT_PATH) else self.folder_path.rstrip("/") + "/"
         return f"{folder}{self.name}"
 
+    @property
+    def version(self) -> RemoteFileVersion:
+        """This file as a :class:`RemoteFileVersion` (its current version)."""
+        return RemoteFileVersion(
+            connector_id=self.connector_id,
+            encoded_folder=self.encoded_folder,
+            encoded_name=self.encoded_name,
+            name=self.name,
+            folder_path=self.folder_path,
+            last_modified=as_utc(self.remote_file.last_modified),
+            size=self.remote_file.size,
+        )
+
 
 def split_path(path: str) -> list[str]:
     """``"/docs/guides/"`` -> ``["docs", "guides"]``; ``"/"`` and ``""`` -> ``[]``."""
@@ -62,8 +128,11 @@ def normalized_name(name: str) -> str:
     return unicodedata.normalize("NFC", name)
 
 
-def same_name(a: str, b: str) -> bool:
-    """Whether two names are equal once both are NFC-normalized (decomposed ``u`` + U+0308 equals ``ü``)."""
+def same_name(a: str | None, b: str | None) -> bool:
+    """Whether two names are equal once both are NFC-normalized (decomposed ``u`` + U+0308 equals ``ü``);
+    never for a missing name."""
+    if a is None or b is None:
+        return False
     return a == b or normalized_name(a) == normalized_name(b)
 
 
@@ -94,6 +163,8 @@ def _listing_names(entries: list[RemoteFile]) -> str:
 
 
 def _close(name: str, entries: list[RemoteFile]) -> list[str]:
+    import difflib  # only for a name that is not there
+
     by_key = {normalized_name(entry.name): entry.name for entry in entries}
     close = difflib.get_close_matches(normalized_name(name), list(by_key), n=5, cutoff=0.5)
     return [by_key[key] for key in close]

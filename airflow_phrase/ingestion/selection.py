@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk.exceptions import AirflowFailException
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from airflow_phrase.hooks.remote_files import ROOT_PATH, display_path, normalized_name, split_path
+from airflow_phrase.hooks.remote_files import ROOT_PATH, RemoteFileVersion, normalized_name, split_path
 from airflow_phrase.ingestion.window import IngestionWindow
 
 if TYPE_CHECKING:
@@ -37,18 +37,48 @@ class ConnectorFile(BaseModel):
     connector_id: str
     #: Human-readable folder of the file ("docs/guides"; "/" for the root).
     folder: str
-    #: Encoded folder as Phrase gave it (``None``: the root).
-    encoded_folder: str | None
+    #: Encoded folder as Phrase gave it (``"/"``: the root).
+    encoded_folder: str
     name: str
     encoded_name: str
     #: Path relative to the listed folder ("guides/install.md"): what patterns match against.
     relative_path: str
     last_modified: AwareDatetime | None = None
+    size: int | None = None
 
     @property
     def path(self) -> str:
         """Full path in the connector ("docs/guides/install.md")."""
         return self.name if self.folder == ROOT_PATH else f"{self.folder}/{self.name}"
+
+    @property
+    def version(self) -> RemoteFileVersion:
+        """The file's current version, with Phrase's encoded names (what an ingest task needs)."""
+        return RemoteFileVersion(
+            connector_id=self.connector_id,
+            encoded_folder=self.encoded_folder,
+            encoded_name=self.encoded_name,
+            name=self.name,
+            folder_path=self.folder,
+            last_modified=self.last_modified,
+            size=self.size,
+        )
+
+    @classmethod
+    def of(cls, file: RemoteFileVersion, base_folder: str) -> ConnectorFile:
+        """``file`` with its path relative to ``base_folder`` (the listed folder)."""
+        base = split_path(base_folder)
+        parts = split_path(file.folder_path)
+        return cls(
+            connector_id=file.connector_id,
+            folder=file.folder_path,
+            encoded_folder=file.encoded_folder,
+            name=file.name,
+            encoded_name=file.encoded_name,
+            relative_path="/".join([*parts[len(base) :], file.name]),
+            last_modified=file.last_modified,
+            size=file.size,
+        )
 
 
 class FileSelection(BaseModel):
@@ -76,31 +106,10 @@ def list_connector_files(
     hook: PhraseTmsHook, connector_id: str, folder: str, *, recursive: bool
 ) -> list[ConnectorFile]:
     """Every file in ``folder`` of the connector (and below it if ``recursive``), sorted by path."""
-    base = split_path(folder)
-    listing = hook.browse_path(connector_id, display_path(base))
-    pending: list[tuple[list[str], Any]] = [(base, listing)]
-    files: list[ConnectorFile] = []
-    while pending:
-        parts, listing = pending.pop()
-        encoded_folder = listing.encoded_current_folder if parts else None
-        for entry in listing.files:
-            leaf = entry.name.rstrip("/").rsplit("/", 1)[-1]
-            if entry.directory:
-                if recursive:
-                    pending.append(([*parts, leaf], hook.list_folder(connector_id, entry.encoded_name)))
-                continue
-            files.append(
-                ConnectorFile(
-                    connector_id=str(connector_id),
-                    folder=display_path(parts),
-                    encoded_folder=encoded_folder,
-                    name=leaf,
-                    encoded_name=entry.encoded_name,
-                    relative_path="/".join([*parts[len(base) :], leaf]),
-                    last_modified=entry.last_modified,
-                )
-            )
-    return sort_files(files)
+    return sort_files(
+        ConnectorFile.of(file, folder)
+        for file in hook.list_folder_files(connector_id, folder, recursive=recursive)
+    )
 
 
 def sort_files(files: Iterable[ConnectorFile]) -> list[ConnectorFile]:
