@@ -79,6 +79,9 @@ class IngestionSummary(BaseModel):
     connector: str
     folder: str
     window: dict[str, str] | None = None
+    #: Change detection (scheduled DAG): ``{"previous": ISO time of the baseline listing, or None on a
+    #: first run, "initial_lookback_hours": float}``; ``None`` for a manual run.
+    changes: dict[str, Any] | None = None
     counts: dict[str, int] = Field(default_factory=dict)
     files: list[FileOutcome] = Field(default_factory=list)
 
@@ -170,12 +173,33 @@ def build_summary(
                 failure=failure,
             )
         )
+    for record in selection.get("already_ingested") or []:
+        outcomes.append(
+            FileOutcome(
+                path=record["path"],
+                map_index=-1,
+                state="success",
+                jobs=_jobs_of(record),
+                reused="jobs",
+                new_job_uids=[],
+            )
+        )
     settings = selection.get("settings") or {}
+    baseline = selection.get("baseline")
+    changes = (
+        {
+            "previous": baseline.get("previous"),
+            "initial_lookback_hours": settings.get("initial_lookback_hours"),
+        }
+        if isinstance(baseline, Mapping)
+        else None
+    )
     return IngestionSummary(
         project_uid=settings.get("project_uid", "?"),
         connector=str(selection.get("connector_id") or settings.get("connector", "?")),
         folder=settings.get("folder", "?"),
         window=selection.get("window"),
+        changes=changes,
         counts=selection.get("counts") or {},
         files=outcomes,
     )
@@ -237,6 +261,17 @@ def render_summary(summary: IngestionSummary, *, api_calls: Mapping[str, int] | 
     """A short, aligned text report. ``api_calls`` (path → number of Phrase API calls) adds a column."""
     lines: list[str] = []
     counts = summary.counts
+    if summary.changes is not None:
+        previous = summary.changes.get("previous")
+        if previous:
+            lines.append(
+                f"Changes       new or changed since the last good run (folder listed {_moment(previous)})"
+            )
+        else:
+            hours = summary.changes.get("initial_lookback_hours")
+            lines.append(
+                f"Changes       first run: the files modified in the last {hours:g} h (initial look-back)"
+            )
     if summary.window:
         window = summary.window
         lines.append(
@@ -247,10 +282,21 @@ def render_summary(summary: IngestionSummary, *, api_calls: Mapping[str, int] | 
         f"{summary.project_uid}"
     )
     if counts:
+        set_aside = [
+            f"{counts[key]} {label}"
+            for key, label in (
+                ("unchanged", "unchanged"),
+                ("older_than_lookback", "older than the look-back"),
+                ("outside_window", "outside the window"),
+                ("without_timestamp", "without lastModified"),
+                ("filtered_by_pattern", "filtered by pattern"),
+            )
+            if counts.get(key)
+        ]
         lines.append(
             f"Files         {counts.get('listed', 0)} listed, {counts.get('selected', len(summary.files))} "
-            f"selected ({counts.get('outside_window', 0)} outside the window, "
-            f"{counts.get('filtered_by_pattern', 0)} filtered by pattern)"
+            f"selected ({', '.join(set_aside) or 'none set aside'}); "
+            f"{counts.get('already_ingested', 0)} already in Phrase"
         )
     lines.append(
         f"Outcome       {len(summary.succeeded)} ingested, {len(summary.expected_failures)} expected "

@@ -104,6 +104,8 @@ class AirflowClusterConfig:
     """Extra environment for every process, e.g. ``AIRFLOW_CONN_PHRASE_TMS_DEFAULT``; it overrides the
     harness's settings (e.g. ``AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT``)."""
     pools: Mapping[str, int] = field(default_factory=dict)
+    pools_including_deferred: frozenset[str] = frozenset()
+    """Pools whose slots deferred tasks keep (``--include-deferred``), e.g. ``phrase_api``."""
     parallelism: int = 4
     scheduling: bool = False
     """``[scheduler] use_job_schedule``: let the scheduler create runs (timetable and asset-triggered)."""
@@ -313,7 +315,11 @@ class AirflowCluster:
         if self.config.pools:  # one `airflow pools import` instead of a `pools set` (~10 s) per pool
             pools_file = self.home / "pools.json"
             pools = {
-                name: {"slots": slots, "description": f"{name} (end-to-end tests)", "include_deferred": False}
+                name: {
+                    "slots": slots,
+                    "description": f"{name} (end-to-end tests)",
+                    "include_deferred": name in self.config.pools_including_deferred,
+                }
                 for name, slots in self.config.pools.items()
             }
             pools_file.write_text(json.dumps(pools))

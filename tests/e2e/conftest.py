@@ -79,6 +79,9 @@ def airflow_cluster(
         dag_bundles={"e2e-probe": PROBE_DAGS, "repo-dags": REPO_DAGS},
         env=env,
         pools={PHRASE_POOL: PHRASE_POOL_SLOTS, PROBE_POOL: 1},
+        # phrase_api caps the ingests in flight, waiting ones included (see the README); the probe's pool
+        # shows that deferring frees a slot.
+        pools_including_deferred=frozenset({PHRASE_POOL}),
         marker=f"{e2e_marker}-airflow",
         # phrase_new_jobs_report runs on the ingestion's Asset events; the scheduler creates those runs only
         # with scheduling on. Every DAG starts paused; the probe DAG has no schedule.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,14 +33,16 @@ class EmulatorProcess:
         task_delay: float,
         import_delay: float,
         seed: Path | None = None,
+        extra_args: Sequence[str] = (),
     ) -> None:
-        """``seed``: a seed file (``--seed``); None: the shipped demo seed."""
+        """``seed``: a seed file (``--seed``); None: the shipped demo seed. ``extra_args`` go to the
+        emulator CLI as they are (e.g. ``["--live-quirks"]``)."""
         port_file = workdir / "emulator.port"
         port_file.unlink(missing_ok=True)
         argv = [
             sys.executable, "-m", "airflow_phrase.emulator",
             "--host", "127.0.0.1", "--port", "0", "--port-file", str(port_file), "--enable-admin",
-            "--task-delay", str(task_delay), "--import-delay", str(import_delay),
+            "--task-delay", str(task_delay), "--import-delay", str(import_delay), *extra_args,
         ]  # fmt: skip
         if seed is not None:
             argv += ["--seed", str(seed)]
