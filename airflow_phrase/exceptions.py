@@ -7,12 +7,41 @@ from typing import Any
 
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from airflow_phrase.classification import FailureClass, classify_status, is_auth_failure
 
-class PhraseApiError(AirflowException):
+
+class _Classified:
+    """``transient`` / ``ambiguous`` / ``rejected`` from ``failure_class`` (see
+    :mod:`airflow_phrase.classification`)."""
+
+    @property
+    def failure_class(self) -> FailureClass:
+        raise NotImplementedError
+
+    @property
+    def transient(self) -> bool:
+        """Phrase certainly did not act on the request; repeating it later may succeed."""
+        return self.failure_class is FailureClass.TRANSIENT
+
+    @property
+    def ambiguous(self) -> bool:
+        """Phrase may have acted on the request although it answered with an error (or not at all)."""
+        return self.failure_class is FailureClass.AMBIGUOUS
+
+    @property
+    def rejected(self) -> bool:
+        """Phrase refused the request; the same request fails again."""
+        return self.failure_class is FailureClass.REJECTED
+
+
+class PhraseApiError(_Classified, AirflowException):
     """Phrase answered with an error status (after any retries the status allowed).
 
     Carries what a person needs to act on the failure (status, Phrase's ``errorCode`` and
-    ``errorDescription``, the method and the path) and never any credential.
+    ``errorDescription``, the method and the path) and never any credential. Build one with
+    :func:`phrase_api_error`, which picks the subclass: a *rejected* request (see
+    :mod:`airflow_phrase.classification`) raises :class:`PhraseRequestRejectedError` or
+    :class:`PhraseAuthenticationError`, which fail the task at once.
     """
 
     def __init__(
@@ -35,20 +64,66 @@ class PhraseApiError(AirflowException):
             f"{error_code}: {error_description}" if error_code else (error_description or "no error body")
         )
         tried = f" after {attempts} attempts" if attempts > 1 else ""
-        super().__init__(f"Phrase TMS API {method} {path} failed with HTTP {status}{tried}: {detail}")
+        message = f"Phrase TMS API {method} {path} failed with HTTP {status}{tried}: {detail}"
+        hint = self._hint()
+        super().__init__(f"{message.rstrip('.')}. {hint}" if hint else message)
+
+    def _hint(self) -> str:
+        return ""
+
+    @property
+    def failure_class(self) -> FailureClass:
+        """Transient, ambiguous or rejected, by the status (see :mod:`airflow_phrase.classification`)."""
+        return classify_status(self.status)
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         # Keyword-only __init__: make the exception picklable (Airflow ships exceptions across processes).
         return (
             _rebuild_api_error,
-            (self.status, self.method, self.path, self.error_code, self.error_description, self.attempts),
+            (
+                type(self),
+                self.status,
+                self.method,
+                self.path,
+                self.error_code,
+                self.error_description,
+                self.attempts,
+            ),
         )
 
 
-def _rebuild_api_error(
-    status: int, method: str, path: str, error_code: str | None, error_description: str | None, attempts: int
+class PhraseRequestRejectedError(PhraseApiError, AirflowFailException):
+    """Phrase refused the request (a 4xx other than 408 and 429, or 501): sending it again cannot help, so
+    the task fails at once, without Airflow retries."""
+
+
+class PhraseAuthenticationError(PhraseRequestRejectedError):
+    """Phrase refused the credentials (401, or a 403 with an ``Auth*`` ``errorCode`` such as
+    ``AuthAccountInactive``): fix the Airflow connection. The task fails at once."""
+
+    def _hint(self) -> str:
+        return (
+            "Check the Airflow connection's Login and Password (or token) and its extra 'auth_type'; "
+            "retrying with the same credentials cannot succeed."
+        )
+
+
+def phrase_api_error(
+    *,
+    status: int,
+    method: str,
+    path: str,
+    error_code: str | None = None,
+    error_description: str | None = None,
+    attempts: int = 1,
 ) -> PhraseApiError:
-    return PhraseApiError(
+    """The :class:`PhraseApiError` (or the subclass the status calls for) of a failed request."""
+    cls: type[PhraseApiError] = PhraseApiError
+    if is_auth_failure(status, error_code):
+        cls = PhraseAuthenticationError
+    elif classify_status(status) is FailureClass.REJECTED:
+        cls = PhraseRequestRejectedError
+    return cls(
         status=status,
         method=method,
         path=path,
@@ -58,12 +133,61 @@ def _rebuild_api_error(
     )
 
 
-class PhraseConnectionError(AirflowException):
-    """Phrase could not be reached (connection refused, reset or timed out) after all retries."""
+def _rebuild_api_error(
+    cls: type[PhraseApiError],
+    status: int,
+    method: str,
+    path: str,
+    error_code: str | None,
+    error_description: str | None,
+    attempts: int,
+) -> PhraseApiError:
+    return cls(
+        status=status,
+        method=method,
+        path=path,
+        error_code=error_code,
+        error_description=error_description,
+        attempts=attempts,
+    )
 
 
-class PhraseConfigurationError(AirflowException):
-    """The Airflow connection for Phrase TMS is set up wrongly; the message says which field to fix."""
+class PhraseConnectionError(_Classified, AirflowException):
+    """Phrase could not be reached (connection refused, reset or timed out) after all retries.
+
+    ``failure_class`` is transient (the connection could not be established) unless a subclass says
+    otherwise (:class:`PhraseResponseLostError`: ambiguous; :class:`PhraseTlsError`: rejected).
+    """
+
+    default_failure_class = FailureClass.TRANSIENT
+
+    @property
+    def failure_class(self) -> FailureClass:
+        return self.default_failure_class
+
+
+class PhraseResponseLostError(PhraseConnectionError):
+    """The request was sent but no complete response came back (timeout, dropped connection).
+
+    Phrase may have processed it. For a non-idempotent request (create job) the caller should check
+    what exists before trying again.
+    """
+
+    default_failure_class = FailureClass.AMBIGUOUS
+
+
+class PhraseTlsError(PhraseConnectionError, AirflowFailException):
+    """The TLS handshake with Phrase failed (certificate, protocol): the Base URL or the trust store must
+    be fixed, so the task fails at once."""
+
+    default_failure_class = FailureClass.REJECTED
+
+
+class PhraseConfigurationError(AirflowFailException):
+    """The Airflow connection for Phrase TMS is set up wrongly; the message says which field to fix.
+
+    Fails the task at once: a retry would read the same connection.
+    """
 
 
 class PhraseNotFoundError(AirflowException):
@@ -176,3 +300,7 @@ def _rebuild_import_failed(
         async_request_id=async_request_id,
         job_uids=job_uids,
     )
+
+
+class PhraseWaitTimeout(AirflowException):
+    """Phrase's asynchronous work did not finish before the wait's deadline (retryable)."""

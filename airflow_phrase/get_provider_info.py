@@ -53,7 +53,8 @@ CONNECTION_FIELDS: dict[str, dict[str, Any]] = {
     },
     "max_attempts": {
         "label": "Max attempts per request",
-        "description": "Attempts for a retryable failure (429, 502-504, connection errors; 500 on GETs).",
+        "description": "Attempts for a transient or ambiguous failure (429, 503, 5xx, connection errors; "
+        "the create-job POST repeats only transient ones).",
         "schema": {"type": ["integer", "null"], "minimum": 1, "maximum": 50, "default": 6},
     },
     "max_wait_seconds": {
@@ -70,6 +71,23 @@ CONNECTION_FIELDS: dict[str, dict[str, Any]] = {
         "label": "Request timeout (seconds)",
         "description": "Connect + read timeout of one HTTP request.",
         "schema": {"type": ["number", "null"], "minimum": 1, "default": 60},
+    },
+    "login_cache": {
+        "label": "Login token cache",
+        "description": "login auth: 'disk' shares one encrypted login token among the processes of a "
+        "machine (one login, not one per task); 'process' logs in once per process.",
+        "schema": {
+            "type": "string",
+            "enum": ["disk", "process"],
+            "default": "disk",
+            "values_display": {"disk": "Shared on this machine (encrypted file)", "process": "Per process"},
+        },
+    },
+    "login_cache_dir": {
+        "label": "Login token cache directory",
+        "description": "Absolute directory of the 'disk' token cache (created 0700). "
+        "Default: $AIRFLOW_HOME/phrase_tms/token_cache.",
+        "schema": {"type": ["string", "null"]},
     },
 }
 
@@ -109,6 +127,7 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [
                     "airflow_phrase.triggers.connector_task",
                     "airflow_phrase.triggers.async_request",
+                    "airflow_phrase.triggers.jobs_import",
                 ],
             },
         ],
@@ -134,6 +153,23 @@ def get_provider_info() -> dict[str, Any]:
                 "conn-fields": CONNECTION_FIELDS,
             }
         ],
+        "config": {
+            "phrase_tms": {
+                "description": "Settings of the Phrase TMS provider.",
+                "options": {
+                    "min_poll_interval": {
+                        "description": "Floor, in seconds, of every poll interval: the operators' "
+                        "poll_interval, the sensor's poke_interval, the triggers' and the example DAGs' "
+                        "settings. A shorter interval is refused. Each poll is a call to Phrase, which "
+                        "allows 6,000 per minute per organisation; lower it only against the emulator.",
+                        "version_added": None,
+                        "type": "float",
+                        "example": "5.0",
+                        "default": "1.0",
+                    }
+                },
+            }
+        },
         "extra-links": [
             "airflow_phrase.links.PhraseProjectLink",
             "airflow_phrase.links.PhraseJobsLink",

@@ -148,7 +148,7 @@ async def _uncoalesced(
         async with PhraseTmsHook(CONN_ID) as hook:
             while True:
                 state = await hook.a_get_connector_task_state(PROJECT, task_id, created_after=created_after)
-                if state is not None and state.status.is_finished:
+                if state is not None and state.is_finished:
                     return False
                 left = deadline - time.time()
                 if left <= 0:
@@ -188,6 +188,8 @@ def run_benchmark(
 ) -> list[BenchResult]:
     """Measure coalesced vs. uncoalesced waiting for each N in ``sizes`` (see the module docstring)."""
     os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="bench-airflow-home-"))
+    # The emulator is local: poll faster than the floor real Phrase needs ([phrase_tms] min_poll_interval).
+    os.environ.setdefault("AIRFLOW__PHRASE_TMS__MIN_POLL_INTERVAL", "0.05")
     from airflow_phrase.emulator.admin_client import AdminClient
 
     results = []

@@ -31,6 +31,8 @@ os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(DAG_FIXTURES)
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
 os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "INFO")
+# The tests poll the in-process emulator, not Phrase: below the provider's 1 s floor on poll intervals.
+os.environ.setdefault("AIRFLOW__PHRASE_TMS__MIN_POLL_INTERVAL", "0.01")
 
 
 @pytest.fixture(scope="session")
@@ -58,3 +60,16 @@ def phrase_connection(phrase_emulator: Any, monkeypatch: pytest.MonkeyPatch) -> 
     yield use_emulator_connection(
         monkeypatch, phrase_emulator.base_url, login=True, max_wait_seconds=0.2, retry_total_seconds=20
     )
+
+
+@pytest.fixture(autouse=True)
+def _private_token_cache_dir(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each test gets its own default login-token directory: the emulator is re-seeded between tests
+    (which invalidates its tokens), and a token file left by an earlier test would add a 401 and a
+    second login to journals that tests assert on. Tests of the shared cache set ``login_cache_dir``."""
+    from airflow_phrase.hooks import token_store
+
+    directory = tmp_path_factory.mktemp("phrase-token-cache")
+    monkeypatch.setattr(token_store, "default_token_cache_dir", lambda: directory)

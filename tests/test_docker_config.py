@@ -1,26 +1,41 @@
-"""``docker/`` is consistent with itself and with the project (no Docker engine runs here or in CI).
+"""``docker/`` is consistent with itself, with the project and with the production shape the Celery
+end-to-end suite runs for real (``tests/e2e/production``; no Docker engine runs here or in CI).
 
 Parses ``docker/docker-compose.yaml`` (PyYAML, merge keys resolved), ``docker/Dockerfile``,
 ``docker/.env.example`` and ``docker/README.md`` and checks what a broken deployment would get wrong: a
-missing component, a third or missing worker, an image tag that drifted from the Airflow pin in
-``constraints.txt``, a Python version the project does not support, an init step that no longer creates the
-connection or the pool, the emulator started by default, services on different images, or a port published
-beyond the host's loopback interface.
+missing component, a third or missing worker or triggerer, an image tag that drifted from the Airflow pin in
+``constraints.txt``, a Python version the project does not support, Celery or PostgreSQL driver versions
+other than the pinned ones the suite runs, an executor, broker, metadata DB or result backend other than
+the suite's, an init step that no longer creates the connection or the pool, the emulator started by
+default, services on different images, or a port published beyond the host's loopback interface.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from collections import Counter
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from dotenv import dotenv_values
+from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from airflow_phrase.get_provider_info import CONNECTION_FIELDS
+from tests.e2e.airflow_cluster import AirflowCluster
+from tests.e2e.production.shape import (
+    CELERY_SETTINGS,
+    CONNECTION_ENV,
+    POOL,
+    TRIGGERERS,
+    WORKERS,
+    production_config,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 DOCKER = REPO / "docker"
@@ -29,7 +44,8 @@ AIRFLOW_SERVICES = {
     "airflow-apiserver",
     "airflow-scheduler",
     "airflow-dag-processor",
-    "airflow-triggerer",
+    "airflow-triggerer-1",
+    "airflow-triggerer-2",
     "airflow-worker-1",
     "airflow-worker-2",
 }
@@ -85,11 +101,13 @@ def test_every_component_is_a_service(services: dict[str, dict[str, Any]]) -> No
     assert commands["airflow-apiserver"] == "api-server"
     assert commands["airflow-scheduler"] == "scheduler"
     assert commands["airflow-dag-processor"] == "dag-processor"
-    assert commands["airflow-triggerer"] == "triggerer"
+    triggerers = sorted(name for name, command in commands.items() if command == "triggerer")
+    assert triggerers == ["airflow-triggerer-1", "airflow-triggerer-2"]
     workers = sorted(name for name, command in commands.items() if command == "celery worker")
     assert workers == ["airflow-worker-1", "airflow-worker-2"]
-    hostnames = {services[name].get("hostname") for name in workers}
-    assert len(hostnames) == 2 and None not in hostnames, "each worker needs its own hostname"
+    for kind, names in (("worker", workers), ("triggerer", triggerers)):
+        hostnames = {services[name].get("hostname") for name in names}
+        assert len(hostnames) == 2 and None not in hostnames, f"each {kind} needs its own hostname"
     assert services["postgres"]["image"].startswith("postgres:")
     assert services["redis"]["image"].startswith("redis:")
 
@@ -139,13 +157,89 @@ def test_image_tag_matches_the_pinned_airflow_and_the_project_python(dockerfile:
 def test_dockerfile_installs_the_package_with_the_constraints_as_airflow(dockerfile: str) -> None:
     lines = [line.strip() for line in dockerfile.splitlines() if line.strip() and not line.startswith("#")]
     install = next(i for i, line in enumerate(lines) if line.startswith("RUN pip install"))
-    assert lines[install] == "RUN pip install --no-cache-dir -c constraints.txt ."
+    assert lines[install] == 'RUN pip install --no-cache-dir -c constraints.txt ".[celery]"'
     users = [line for line in lines[:install] if line.startswith("USER ")]
     assert users and users[-1] == "USER airflow", "install as the image's airflow user, not root"
     copied = " ".join(line for line in lines[:install] if line.startswith("COPY "))
     for needed in ("constraints.txt", "pyproject.toml", "README.md", "airflow_phrase"):
         assert needed in copied, f"{needed} must be in the image before `pip install`"
     assert any(re.match(r"COPY\s+(--\S+\s+)*dags/?\s+/opt/airflow/dags/?$", line) for line in lines)
+
+
+DISTRIBUTION = "airflow-provider-phrase-tms"
+
+
+def _extra(name: str) -> list[Requirement]:
+    """The requirements of one extra of this package, as installed (``make install`` rebuilds it)."""
+    requirements = [Requirement(r) for r in metadata.requires(DISTRIBUTION) or []]
+    return [r for r in requirements if r.marker is not None and r.marker.evaluate({"extra": name})]
+
+
+def test_the_image_and_the_celery_suite_install_the_same_pinned_celery_and_postgres_drivers() -> None:
+    """The image installs the ``celery`` extra with ``constraints.txt`` (see the Dockerfile test); the
+    suite's venv gets the same extra through ``dev``: every package of it is pinned there."""
+    celery = {r.name.lower() for r in _extra("celery")}
+    assert {"apache-airflow-providers-celery", "psycopg2-binary", "asyncpg"} <= celery
+    assert any(r.name == DISTRIBUTION and "celery" in r.extras for r in _extra("dev"))
+    pins = dict(re.findall(r"^([\w.-]+)==(\S+)$", (REPO / "constraints.txt").read_text(), flags=re.MULTILINE))
+    assert celery <= set(pins), sorted(celery - set(pins))
+
+
+def _scheme(url: str) -> str:
+    return url.split("://", 1)[0]
+
+
+def _component_command(argv: tuple[str, ...]) -> str:
+    """``celery worker`` or the Airflow sub-command (``scheduler``...), as the compose file writes them."""
+    return " ".join(argv[:2]) if argv[0] == "celery" else argv[0]
+
+
+def test_compose_runs_the_production_shape_of_the_celery_suite(
+    services: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    """Executor, metadata DB, result backend and broker kinds and drivers, the components and how many of
+    each, the pool and the connection: docker/ runs what tests/e2e/production proves (its values there
+    come from the running suite's own configuration, ``tests/e2e/production/shape.py``)."""
+    config = production_config(
+        home=tmp_path,
+        marker="0123456789abcdef",
+        database_url="postgresql+psycopg2://postgres@127.0.0.1:5432/airflow_phrase_e2e",
+        broker_url="redis://127.0.0.1:6379/9",
+        phrase_connection="{}",
+    )
+    cluster = AirflowCluster(config)  # builds the processes' environment; starts nothing
+    cluster.api.close()
+    suite = cluster.env
+    for name in AIRFLOW_SERVICES:
+        compose = _env(services[name])
+        assert compose["AIRFLOW__CORE__EXECUTOR"] == suite["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+        for key in ("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW__CELERY__RESULT_BACKEND"):
+            assert _scheme(compose[key]) == _scheme(suite[key]), (name, key)
+        assert _scheme(suite["AIRFLOW__CELERY__RESULT_BACKEND"]) == f"db+{config.database_url.split(':')[0]}"
+        # The result backend is the metadata database, in both.
+        assert (
+            suite["AIRFLOW__CELERY__RESULT_BACKEND"] == f"db+{suite['AIRFLOW__DATABASE__SQL_ALCHEMY_CONN']}"
+        )
+        database = compose["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].rsplit("@", 1)[1]
+        assert compose["AIRFLOW__CELERY__RESULT_BACKEND"].rsplit("@", 1)[1] == database, name
+        # Redis, one explicit database number.
+        for broker in (compose["AIRFLOW__CELERY__BROKER_URL"], suite["AIRFLOW__CELERY__BROKER_URL"]):
+            assert re.fullmatch(r"redis://[^/]+:\d+/\d+", broker), (name, broker)
+        for url in (compose, suite):
+            assert url["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"].endswith("/execution/"), name
+        for key, value in CELERY_SETTINGS.items():
+            assert json.loads(compose[key]) == json.loads(suite[key]) == json.loads(value), (name, key)
+    suite_components = Counter(_component_command(c.argv) for c in cluster.components.values())
+    compose_components = Counter(
+        _command(services[name]) for name in AIRFLOW_SERVICES if name != "airflow-init"
+    )
+    assert compose_components == suite_components
+    assert suite_components["celery worker"] == WORKERS and suite_components["triggerer"] == TRIGGERERS
+    # The init steps create what the suite's deployment has: the pool and the connection.
+    init = _command(services["airflow-init"])
+    assert set(config.pools) == {POOL} and re.search(rf"airflow pools set {POOL}\b", init)
+    assert CONNECTION_ENV in config.env
+    assert f"airflow connections add {CONNECTION_ENV.removeprefix('AIRFLOW_CONN_').lower()} " in init
 
 
 def test_dockerignore_keeps_what_the_dockerfile_copies(dockerfile: str) -> None:

@@ -84,3 +84,61 @@ def test_dag_facing_imports_stay_light(module: str) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True
     )
     assert result.stdout.strip() == "", f"importing {module} pulled in {result.stdout.strip()}"
+
+
+#: What Airflow itself has loaded when it parses a DAG file: the Task SDK, the dag-processor's parsing
+#: code and the serializer it hands the parsed DAG to.
+_AIRFLOW_AT_PARSE = (
+    "import airflow.sdk, airflow.dag_processing.processor, airflow.serialization.serialized_objects"
+)
+
+
+def test_operators_and_sensors_load_no_library_airflow_does_not_load_at_parse() -> None:
+    """DAG files import the operators and the sensor on every parse: they must not pull in a library
+    Airflow has not loaded anyway (the HTTP clients the hook uses, requests and aiohttp, were ~210 ms).
+    A module of a package Airflow has loaded (``pydantic.*``, ``airflow.*``) is fine; a new top-level
+    package (``aiohttp``, ``requests``, ``yarl``, even the stdlib's ``difflib``) is not."""
+    code = f"""
+import importlib, pkgutil, sys
+{_AIRFLOW_AT_PARSE}
+loaded = {{name.split(".")[0] for name in sys.modules}}
+before = set(sys.modules)
+for package in ("airflow_phrase.operators", "airflow_phrase.sensors"):
+    for info in pkgutil.iter_modules(importlib.import_module(package).__path__, package + "."):
+        importlib.import_module(info.name)
+new = sorted(
+    name for name in set(sys.modules) - before
+    if name.split(".")[0] not in loaded and not name.startswith("airflow_phrase")
+)
+print(",".join(new))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True
+    )
+    assert result.stdout.strip().splitlines()[-1:] in ([], [""]), (
+        f"importing the operators and sensors loads {result.stdout.strip()}, which Airflow does not load "
+        "at DAG parse; import it where it is used (execute, the hook's methods, the trigger's run)"
+    )
+
+
+def test_the_operators_default_connection_is_the_hooks() -> None:
+    from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
+    from airflow_phrase.operators.base import DEFAULT_CONN_ID
+
+    assert PhraseTmsHook.default_conn_name == DEFAULT_CONN_ID
+
+
+def test_the_conformance_oracle_is_a_test_dependency_only() -> None:
+    """``phrasetms-client`` checks the emulator in tests; the provider never needs it at run time."""
+    from importlib.metadata import requires
+
+    declared = requires("airflow-provider-phrase-tms") or []
+    oracle = [req for req in declared if req.startswith("phrasetms-client")]
+    assert oracle and all('extra == "dev"' in req for req in oracle), oracle
+    from pathlib import Path
+
+    import airflow_phrase
+
+    sources = list(Path(airflow_phrase.__file__).parent.rglob("*.py"))
+    assert len(sources) > 50
+    assert not [str(p) for p in sources if "phrasetms_client" in p.read_text(encoding="utf-8")]

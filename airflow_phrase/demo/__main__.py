@@ -3,10 +3,9 @@
 1. starts the Phrase TMS emulator (shipped demo seed) on a free loopback port;
 2. makes a throwaway ``AIRFLOW_HOME`` on SQLite and migrates it;
 3. points ``phrase_tms_default`` at the emulator (``AIRFLOW_CONN_PHRASE_TMS_DEFAULT``), creates the pool;
-4. runs ``phrase_connector_ingestion`` for one hourly interval with ``airflow dags test``: the logical date
-   is now, so the run's data interval (its window) is the hour before now, as for a scheduled run
-   (``CronTriggerTimetable`` with a one-hour interval); the seed's recent files fall in it, a few old
-   ones do not;
+4. runs ``phrase_connector_ingestion`` once with ``airflow dags test``, as its first scheduled run: with no
+   baseline yet it takes the files modified within the initial look-back (24 h; the seed's recent files),
+   leaves the older ones out, and records the folder for the next run;
 5. prints what happened, stops the emulator (by its pid) and removes the throwaway home.
 
 Airflow's own output goes to a log file whose path is printed. Exit status 0 unless something
@@ -47,7 +46,7 @@ Run the same DAG against your Phrase TMS account
      Password with auth_type "api_token" (or an OAuth/Platform token with "bearer").
      Extra data_center: "eu" (cloud.memsource.com) or "us" (us.cloud.memsource.com); set Host only
      for a custom base URL (the demo used the emulator's).
-  2. The pool:     airflow pools set phrase_api 4 "Phrase TMS API work"
+  2. The pool:     airflow pools set phrase_api 4 "Phrase TMS: ingests in flight" --include-deferred
   3. What to ingest (Variable, or PHRASE_INGEST_* environment variables):
        airflow variables set phrase_ingestion '{"connector": "<id or name>", "folder": "<path>",
          "project_uid": "<project uid>", "target_langs": ["de", "fr_fr"]}'
@@ -68,8 +67,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--lookback-hours",
         type=float,
         default=None,
-        help="ingest the files modified in the last N hours instead of the run's data interval (the hour "
-        "before now); e.g. 168 takes every file of the seed",
+        help="the first run's initial look-back in hours (default 24: the seed's recent files); "
+        "e.g. 168 takes every file of the seed",
     )
     parser.add_argument("--dags-folder", type=Path, default=REPO_DAGS, help="default: the repository's dags/")
     parser.add_argument("--log-file", type=Path, default=None, help="Airflow's output (default: a temp file)")
@@ -128,16 +127,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def dags_test_command(now: datetime, lookback_hours: float | None = None) -> list[str]:
-    """``airflow dags test`` arguments for the run of the interval ending ``now``.
+    """``airflow dags test`` arguments for a run at ``now`` (its logical date, to the second).
 
-    The logical date is ``now`` (to the second): the DAG's timetable infers the data interval
-    ``[now - 1 hour, now)`` from it, the window a scheduled run covers. ``lookback_hours`` replaces it by
-    a longer (or shorter) window through the DAG's ``lookback_hours`` Param.
+    ``lookback_hours`` sets the first run's initial look-back through the DAG's ``initial_lookback_hours``
+    Param (the run finds no baseline in the throwaway home: it is a first run).
     """
     command = ["dags", "test", DAG_ID, now.astimezone(timezone.utc).replace(microsecond=0).isoformat()]
     if lookback_hours is not None:
         hours = int(lookback_hours) if float(lookback_hours).is_integer() else lookback_hours
-        command += ["--conf", json.dumps({"lookback_hours": hours})]
+        command += ["--conf", json.dumps({"initial_lookback_hours": hours})]
     return command
 
 
@@ -178,7 +176,10 @@ def _run(
         raise DemoError("'airflow db migrate' failed.")
     _done(f"done ({time.monotonic() - t0:.0f} s)")
     _step("Creating pool phrase_api")
-    pool = ["pools", "set", "phrase_api", str(POOL_SLOTS), "Phrase TMS API work"]
+    pool = [
+        *("pools", "set", "phrase_api", str(POOL_SLOTS)),
+        *("Phrase TMS: ingests in flight", "--include-deferred"),
+    ]
     if run_airflow(pool, env=env, log=log, timeout=300).returncode != 0:
         raise DemoError("'airflow pools set' failed.")
     _done(f"{POOL_SLOTS} slots")

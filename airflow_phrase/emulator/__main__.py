@@ -56,6 +56,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="requests per token per minute before 429 (default %(default)s)",
     )
     parser.add_argument(
+        "--live-quirks",
+        action="store_true",
+        help="send the off-spec shapes Phrase's backend is known to send (Instant timestamps, ids as "
+        "numbers, unknown enum values, references without optional keys); see docs/emulator.md",
+    )
+    parser.add_argument(
         "--port-file",
         type=Path,
         default=None,
@@ -86,6 +92,7 @@ async def serve(args: argparse.Namespace) -> None:
         import_delay=args.import_delay,
         token_ttl=args.token_ttl,
         rate_limit_per_minute=args.rate_limit_per_minute,
+        live_quirks=args.live_quirks,
     )
     state = EmulatorState(load_seed(args.seed), config=config)
     runner, port = await start_site(create_app(state), config.host, config.port)
@@ -96,7 +103,8 @@ async def serve(args: argparse.Namespace) -> None:
     try:
         if args.port_file is not None:
             write_port_file(args.port_file, port)
-        print(f"Phrase TMS emulator listening on http://{config.host}:{port}/web", flush=True)
+        mode = " (live quirks)" if state.live_quirks else ""
+        print(f"Phrase TMS emulator listening on http://{config.host}:{port}/web{mode}", flush=True)
         await stop.wait()
         log.info("Phrase TMS emulator stopping")
     finally:

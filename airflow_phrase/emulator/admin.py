@@ -84,6 +84,19 @@ async def snapshot(request: web.Request) -> web.Response:
     return web.json_response(_services(request).state.snapshot())
 
 
+async def put_remote_file(request: web.Request) -> web.Response:
+    """Add or replace a file of a connector (body: a seed file entry, e.g. ``{"path", "content",
+    "lastModified": "-3d"}``)."""
+    from airflow_phrase.emulator.seed import SeedRemoteFile
+
+    try:
+        spec = SeedRemoteFile.model_validate(await _json_body(request))
+    except ValidationError as exc:
+        raise bad_request(f"Invalid file: {describe_validation_error(exc)}") from None
+    _services(request).state.put_remote_file(request.match_info["connectorId"], spec)
+    return web.Response(status=204)
+
+
 async def expire_token(request: web.Request) -> web.Response:
     if not _services(request).state.expire_token(request.match_info["token"]):
         raise not_found("No such token.")
@@ -101,3 +114,4 @@ def add_admin_routes(app: web.Application) -> None:
     router.add_post(ADMIN_PREFIX + "/reset", reset)
     router.add_get(ADMIN_PREFIX + "/state", snapshot)
     router.add_post(ADMIN_PREFIX + "/tokens/{token}/expire", expire_token)
+    router.add_put(ADMIN_PREFIX + "/connectors/{connectorId}/files", put_remote_file)

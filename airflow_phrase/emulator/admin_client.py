@@ -76,3 +76,13 @@ class AdminClient:
 
     def expire_token(self, token: str) -> None:
         self._call("POST", f"/tokens/{quote(token, safe='')}/expire", label="/tokens/***/expire")
+
+    def put_file(self, connector_id: str, path: str, **fields: Any) -> None:
+        """Add or replace a remote file of a connector: ``fields`` as in a seed file entry
+        (``content``, ``lastModified`` such as ``"-3d"`` or ISO 8601, ``download``, ``import``, ...)."""
+        self._call(
+            "PUT",
+            f"/connectors/{quote(str(connector_id), safe='')}/files",
+            label="put file",
+            json={"path": path, **fields},
+        )

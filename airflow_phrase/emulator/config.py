@@ -27,5 +27,11 @@ class EmulatorConfig(BaseModel):
     rate_limit_retry_after: bool = False
     #: Serve the ``/__emulator__/`` admin routes. Off by default: a real Phrase has none.
     enable_admin: bool = False
+    #: Send the off-spec shapes Phrase's Java backend is known to send (see ``emulator/quirks.py``):
+    #: timestamps as Java ``Instant`` objects, epoch numbers or without a proper offset, ids as JSON
+    #: numbers, enum values outside the spec, nested references without their optional keys. The
+    #: seed's ``"liveQuirks": true`` turns it on as well. Changeable at run time (the cancelled task
+    #: of this mode comes and goes with the next reset).
+    live_quirks: bool = False
     #: The request journal keeps at most this many entries (oldest dropped first).
     journal_max_entries: int = Field(default=10_000, ge=1)

@@ -1,4 +1,7 @@
-"""The Phrase TMS routes (under ``/web``): parse the request, ask the state, render with the models."""
+"""The Phrase TMS routes (under ``/web``): parse the request, ask the state, render the spec's JSON.
+
+In the live-quirks mode every JSON body then goes through :func:`airflow_phrase.emulator.quirks.apply`.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from airflow_phrase.emulator import render
+from airflow_phrase.emulator import quirks, render
 from airflow_phrase.emulator.params import (
     query_bool,
     query_datetime,
@@ -16,15 +19,9 @@ from airflow_phrase.emulator.params import (
     read_body,
 )
 from airflow_phrase.emulator.services import SERVICES, USER_KEY
-from airflow_phrase.emulator.state import EmulatorState, JobQuery, TaskQuery, User
+from airflow_phrase.emulator.state import EmulatorState, JobQuery, ProjectQuery, TaskQuery, User
 from airflow_phrase.emulator.state.errors import bad_request
-from airflow_phrase.models import (
-    DownloadFileRequest,
-    JobCreateRequest,
-    LoginRequest,
-    LoginResponse,
-    PhraseResponse,
-)
+from airflow_phrase.models import DownloadFileRequest, JobCreateRequest, LoginRequest
 
 PREFIX = "/web"
 LOGIN_PATH = "/api2/v3/auth/login"
@@ -89,8 +86,14 @@ def _user(request: web.Request) -> User:
     return user
 
 
-def _json(model: PhraseResponse, status: int = 200) -> web.Response:
-    return web.json_response(model.to_wire(), status=status)
+def _optional_int(request: web.Request, name: str) -> int | None:
+    return None if query_str(request, name) is None else query_int(request, name, 0)
+
+
+def _json(request: web.Request, body: render.Wire, status: int = 200) -> web.Response:
+    if _state(request).live_quirks:
+        body = quirks.apply(body)
+    return web.json_response(body, status=status)
 
 
 async def login(request: web.Request) -> web.Response:
@@ -98,18 +101,11 @@ async def login(request: web.Request) -> web.Response:
     assert body is not None
     token, user = _state(request).login(body.user_name, body.password.get_secret_value(), body.user_uid)
     assert token.expires is not None
-    return _json(
-        LoginResponse(
-            token=token.value,
-            expires=token.expires,
-            user=render.user_reference(user),
-            last_invalidate_all_sessions_performed=None,
-        )
-    )
+    return _json(request, render.login(token.value, token.expires, user))
 
 
 async def who_am_i(request: web.Request) -> web.Response:
-    return _json(render.who_am_i(_state(request), _user(request)))
+    return _json(request, render.who_am_i(_state(request), _user(request)))
 
 
 async def list_connectors(request: web.Request) -> web.Response:
@@ -117,12 +113,12 @@ async def list_connectors(request: web.Request) -> web.Response:
     if connector_type is not None and connector_type not in CONNECTOR_TYPES:
         raise bad_request(f"type {connector_type!r} is not a connector type.")
     state = _state(request)
-    return _json(render.connector_list(state, state.list_connectors(connector_type)))
+    return _json(request, render.connector_list(state, state.list_connectors(connector_type)))
 
 
 async def get_connector(request: web.Request) -> web.Response:
     state = _state(request)
-    return _json(render.connector(state, state.get_connector(request.match_info["connectorId"])))
+    return _json(request, render.connector(state, state.get_connector(request.match_info["connectorId"])))
 
 
 async def list_folder(request: web.Request) -> web.Response:
@@ -134,7 +130,7 @@ async def list_folder(request: web.Request) -> web.Response:
         sort=query_str(request, "sort") or "NAME",
         direction=query_str(request, "direction") or "ASCENDING",
     )
-    return _json(render.folder_listing(view))
+    return _json(request, render.folder_listing(view))
 
 
 async def start_download(request: web.Request) -> web.Response:
@@ -150,7 +146,7 @@ async def start_download(request: web.Request) -> web.Response:
         target_lang=body.target_lang,
         callback_url=body.callback_url,
     )
-    return _json(render.download_started(task, user))
+    return _json(request, render.download_started(task, user))
 
 
 async def list_connector_tasks(request: web.Request) -> web.Response:
@@ -170,7 +166,7 @@ async def list_connector_tasks(request: web.Request) -> web.Response:
         ),
         now=now,
     )
-    return _json(render.task_states_page(result, now))
+    return _json(request, render.task_states_page(result, now))
 
 
 def _content_disposition(file_name: str) -> str:
@@ -204,7 +200,7 @@ async def create_jobs(request: web.Request) -> web.Response:
         continuous=bool(continuous),
         user_uid=_user(request).uid,
     )
-    return _json(render.job_list(created.jobs, created.async_request), status=201)
+    return _json(request, render.job_list(created.jobs, created.async_request), status=201)
 
 
 async def get_async_request(request: web.Request) -> web.Response:
@@ -213,19 +209,42 @@ async def get_async_request(request: web.Request) -> web.Response:
         raise bad_request(f"asyncRequestId must be a number, not {async_request_id!r}.")
     state = _state(request)
     now = state.now()
-    return _json(render.async_request(state, state.get_async_request(async_request_id), now))
+    return _json(request, render.async_request(state, state.get_async_request(async_request_id), now))
 
 
 async def get_project(request: web.Request) -> web.Response:
     state = _state(request)
-    return _json(render.project(state, state.get_project(request.match_info["projectUid"])))
+    role = state.project_view_role(_user(request))
+    return _json(request, render.project(state, state.get_project(request.match_info["projectUid"]), role))
+
+
+async def list_projects(request: web.Request) -> web.Response:
+    state = _state(request)
+    role = state.project_view_role(_user(request))
+    page = state.list_projects(
+        ProjectQuery(
+            name=query_str(request, "name"),
+            statuses=query_list(request, "statuses"),
+            source_langs=query_list(request, "sourceLangs"),
+            target_langs=query_list(request, "targetLangs"),
+            owner_id=query_str(request, "ownerId"),
+            created_in_last_hours=_optional_int(request, "createdInLastHours"),
+            include_archived=bool(query_bool(request, "includeArchived", False)),
+            archived_only=bool(query_bool(request, "archivedOnly", False)),
+            sort=query_str(request, "sort") or "ID",
+            order=query_str(request, "order") or "ASC",
+            page_number=query_int(request, "pageNumber", 0),
+            page_size=query_int(request, "pageSize", 50),
+        )
+    )
+    return _json(request, render.projects_page(state, page, role))
 
 
 async def get_job(request: web.Request) -> web.Response:
     state = _state(request)
     now = state.now()
     job = state.get_job(request.match_info["projectUid"], request.match_info["jobUid"])
-    return _json(render.job_part(state, job, now))
+    return _json(request, render.job_part(state, job, now))
 
 
 async def list_jobs(request: web.Request) -> web.Response:
@@ -247,7 +266,7 @@ async def list_jobs(request: web.Request) -> web.Response:
         ),
         now=now,
     )
-    return _json(render.jobs_page(page, now))
+    return _json(request, render.jobs_page(page, now))
 
 
 def add_phrase_routes(app: web.Application) -> None:
@@ -264,6 +283,7 @@ def add_phrase_routes(app: web.Application) -> None:
     app.router.add_get(PREFIX + "/api2/v1/connectorAsyncTasks", list_connector_tasks)
     app.router.add_post(PREFIX + "/api2/v1/projects/{projectUid}/jobs/connectorTask", create_jobs)
     app.router.add_get(PREFIX + "/api2/v1/async/{asyncRequestId}", get_async_request)
+    app.router.add_get(PREFIX + "/api2/v1/projects", list_projects)
     app.router.add_get(PREFIX + "/api2/v1/projects/{projectUid}", get_project)
     app.router.add_get(PREFIX + "/api2/v1/projects/{projectUid}/jobs/{jobUid}", get_job)
     app.router.add_get(PREFIX + "/api2/v2/projects/{projectUid}/jobs", list_jobs)

@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 
-from aiohttp import web
+from aiohttp import http_exceptions, web
 
 from airflow_phrase.emulator.faults import Fault
 from airflow_phrase.emulator.handlers import LOGIN_PATH, PREFIX
@@ -33,15 +33,19 @@ DROPPED_KEY = web.RequestKey("phrase_emulator_dropped", bool)
 KNOWN_SCHEMES = ("ApiToken", "Bearer", "Basic", "Token")
 
 ERROR_CODES = {
+    400: "BadRequest",
     401: "AuthUnauthorized",
     403: "AuthAccessDenied",
     404: "NotFound",
     405: "MethodNotAllowed",
     408: "RequestTimeout",
     413: "PayloadTooLarge",
+    414: "UriTooLong",
     415: "UnsupportedMediaType",
     429: "TooManyRequests",
+    431: "RequestHeaderFieldsTooLarge",
     500: "InternalError",
+    501: "NotImplemented",
     502: "BadGateway",
     503: "ServiceUnavailable",
     504: "GatewayTimeout",
@@ -63,6 +67,43 @@ def error_response(
 ) -> web.Response:
     body = ErrorBody(error_code=error_code, error_description=description).to_wire()
     return web.json_response(body, status=status, headers=headers)
+
+
+def malformed_request_response(status: int, exc: BaseException | None) -> web.Response:
+    """The JSON answer to a request aiohttp's HTTP parser refused (or a failure outside the middlewares).
+
+    aiohttp answers these with a plain-text 400 that quotes the offending bytes (a header line may be an
+    ``Authorization`` value); Phrase's clients expect ``{"errorCode", "errorDescription"}`` and the
+    status that names the problem: 414 for a request line (URL) over the limit, 431 for a header over it
+    or too many headers, 501 for a method HTTP does not define, 400 for the rest (TLS bytes on the HTTP
+    port, a malformed header or length). The description never quotes the request.
+    """
+    status, description = _describe_malformed(status, exc)
+    return error_response(status, ERROR_CODES.get(status, "Error"), description)
+
+
+def _describe_malformed(status: int, exc: BaseException | None) -> tuple[int, str]:
+    if status >= 500 or not isinstance(exc, http_exceptions.HttpProcessingError):
+        if status == 500:
+            return 500, "Internal error of the emulator (see its log)."
+        return status, _reason(status)
+    if isinstance(exc, http_exceptions.LineTooLong):
+        line = exc.args[0] if exc.args else b""
+        # The URL is read into a bytearray and starts with "/" (or a scheme); header lines are bytes.
+        if isinstance(line, bytearray) or bytes(line).lstrip().startswith((b"/", b"http:", b"https:")):
+            return 414, "The request line (method and URL) is longer than the server accepts."
+        return 431, "A request header is longer than the server accepts."
+    if "Too many headers" in exc.message:
+        return 431, "The request has more headers than the server accepts."
+    if isinstance(exc, http_exceptions.BadHttpMethod):
+        if "HTTPS" in exc.message:
+            return 400, "Received TLS (HTTPS) traffic on a plain HTTP port; use http://, not https://."
+        return 501, "The request method is not an HTTP method this server implements."
+    if isinstance(exc, http_exceptions.InvalidHeader):
+        return 400, "A request header is malformed."
+    if isinstance(exc, http_exceptions.PayloadEncodingError):
+        return 400, "The request body's length or transfer encoding is malformed."
+    return 400, "The request is not valid HTTP/1.1."
 
 
 def _split_authorization(request: web.Request) -> tuple[str, str] | None:

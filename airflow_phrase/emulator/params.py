@@ -84,8 +84,11 @@ async def read_body(request: web.Request, model: type[M], *, required: bool) -> 
         )
     try:
         data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise bad_request(f"Malformed JSON request body: {exc}.") from None
+    except RecursionError:
+        raise bad_request("Malformed JSON request body: it is nested too deeply.") from None
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, an integer of more than 4300 digits
+        detail = "a number has too many digits" if "integer string conversion" in str(exc) else exc
+        raise bad_request(f"Malformed JSON request body: {detail}.") from None
     if not isinstance(data, dict):
         raise bad_request("The JSON request body must be an object.")
     try:

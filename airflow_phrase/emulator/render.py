@@ -1,4 +1,10 @@
-"""Turning state records into the provider's response models, so the emulator's JSON is exactly theirs.
+"""Turning state records into the JSON bodies Phrase's published spec describes.
+
+The renderers build the provider's response models (so the hook reads what they build) and return the
+wire JSON, adjusted where the spec's wire type differs from the Python type of the models (a project's
+``workflowSteps[].id`` is a number on the wire, a ``str`` in Python). What these bodies look like is
+checked against an independent oracle (``tests/conformance``, the schemas of ``phrasetms-client``), not
+against the models. The live-quirks mode (``quirks.py``) is applied afterwards, by the HTTP layer.
 
 Every function takes the instant (``now``) at which lifecycles are evaluated, so one response is
 consistent with itself.
@@ -7,6 +13,7 @@ consistent with itself.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from airflow_phrase.emulator.encoding import ROOT, base_name, encode_path
 from airflow_phrase.emulator.state import EmulatorState
@@ -34,6 +41,7 @@ from airflow_phrase.models import (
     ConnectorTaskState,
     ConnectorTaskStatesPage,
     ConnectorTaskType,
+    Edition,
     FolderListing,
     ImportStatus,
     JobList,
@@ -41,9 +49,13 @@ from airflow_phrase.models import (
     JobPartReference,
     JobPartsPage,
     JobPartV2,
+    LoginResponse,
     NameReference,
+    OrganizationReference,
+    Page,
     Project,
     ProjectReference,
+    ProjectWorkflowStepReference,
     ProviderOut,
     RemoteFile,
     RemoteFileReference,
@@ -53,8 +65,19 @@ from airflow_phrase.models import (
     WorkflowStepReference,
 )
 
-EDITION = {"name": "Ultimate", "type": "ULTIMATE"}
-FEATURES = ["API", "CONNECTORS", "WORKFLOW"]
+Wire = dict[str, Any]
+
+EDITION_NAME = "Ultimate"
+#: whoAmI's ``features`` (``FeaturesDto``): the flags both the older and the current spec declare.
+FEATURES = {
+    "icuEnabled": True,
+    "rejectJobs": True,
+    "qaHighlightsEnabled": True,
+    "lqaBulkCommentsCreation": False,
+    "mtForTMAbove100Enabled": False,
+}
+#: Roles that see a project's whole shape (the spec's ``AdminProjectManager`` member of ``ProjectDto``).
+MANAGING_ROLES = ("ADMIN", "PROJECT_MANAGER")
 
 
 def user_reference(user: User) -> UserReference:
@@ -69,17 +92,27 @@ def user_reference(user: User) -> UserReference:
     )
 
 
-def who_am_i(state: EmulatorState, user: User) -> WhoAmI:
-    return WhoAmI(
+def login(token: str, expires: datetime, user: User) -> Wire:
+    return LoginResponse(
+        token=token, expires=expires, user=user_reference(user), last_invalidate_all_sessions_performed=None
+    ).to_wire()
+
+
+def who_am_i(state: EmulatorState, user: User) -> Wire:
+    wire = WhoAmI(
         user=user_reference(user),
-        organization=NameReference(id=state.organization_id, name=state.organization_name),
-        edition=dict(EDITION),
-        features=list(FEATURES),
+        organization=OrganizationReference(uid=state.organization_uid, name=state.organization_name),
+        edition=Edition(name=EDITION_NAME),
+        features=dict(FEATURES),
         csrf_token=None,
-    )
+    ).to_wire()
+    # Only what both the older and the current spec declare: organization {uid, name}, edition {name}.
+    wire["organization"] = {"uid": state.organization_uid, "name": state.organization_name}
+    wire["edition"] = {"name": EDITION_NAME}
+    return wire
 
 
-def connector(state: EmulatorState, record: ConnectorRecord) -> Connector:
+def _connector(state: EmulatorState, record: ConnectorRecord) -> Connector:
     creator = state.user(record.created_by_uid)
     return Connector(
         id=record.id,
@@ -93,8 +126,14 @@ def connector(state: EmulatorState, record: ConnectorRecord) -> Connector:
     )
 
 
-def connector_list(state: EmulatorState, records: list[ConnectorRecord]) -> ConnectorList:
-    return ConnectorList(connectors=[connector(state, r) for r in records], total_count=len(records))
+def connector(state: EmulatorState, record: ConnectorRecord) -> Wire:
+    return _connector(state, record).to_wire()
+
+
+def connector_list(state: EmulatorState, records: list[ConnectorRecord]) -> Wire:
+    return ConnectorList(
+        connectors=[_connector(state, r) for r in records], total_count=len(records)
+    ).to_wire()
 
 
 def _remote_file(entry: RemoteEntry) -> RemoteFile:
@@ -114,27 +153,27 @@ def _remote_file(entry: RemoteEntry) -> RemoteFile:
     )
 
 
-def folder_listing(view: FolderView) -> FolderListing:
+def folder_listing(view: FolderView) -> Wire:
     return FolderListing(
         files=[_remote_file(e) for e in view.entries],
         last_changed_files=[_remote_file(e) for e in view.last_changed],
         current_folder=view.path,
         encoded_current_folder=encode_path(view.path),
         root_folder=view.is_root,
-    )
+    ).to_wire()
 
 
-def download_started(task: DownloadTask, creator: User) -> AsyncFileOpResponse:
+def download_started(task: DownloadTask, creator: User) -> Wire:
     return AsyncFileOpResponse(
         id=task.id,
         created_by=user_reference(creator),
         date_created=task.date_created,
         file_name=task.file_name,
         action="API_DOWNLOAD",
-    )
+    ).to_wire()
 
 
-def task_state(task: DownloadTask, now: datetime) -> ConnectorTaskState:
+def _task_state(task: DownloadTask, now: datetime) -> ConnectorTaskState:
     return ConnectorTaskState(
         id=task.id,
         status=task.status_at(now),
@@ -149,19 +188,19 @@ def task_state(task: DownloadTask, now: datetime) -> ConnectorTaskState:
     )
 
 
-def task_states_page(result: TaskPage, now: datetime) -> ConnectorTaskStatesPage:
+def task_states_page(result: TaskPage, now: datetime) -> Wire:
     page = result.page
     return ConnectorTaskStatesPage(
         project_uid=result.project.uid,
         project_name=result.project.name,
         success_count=result.success_count,
         error_count=result.error_count,
-        content=[task_state(t, now) for t in page.items],
+        content=[_task_state(t, now) for t in page.items],
         **_paging(page),
-    )
+    ).to_wire()
 
 
-def _paging(page: PageSlice) -> dict[str, int]:
+def _paging(page: PageSlice[Any]) -> dict[str, int]:
     return {
         "total_elements": page.total_elements,
         "total_pages": page.total_pages,
@@ -172,17 +211,21 @@ def _paging(page: PageSlice) -> dict[str, int]:
 
 
 def _workflow_step(step: WorkflowStepRecord) -> WorkflowStep:
-    return WorkflowStep(
-        id=step.id, uid=step.uid, name=step.name, workflow_level=step.level, abbreviation=step.abbreviation
-    )
+    return WorkflowStep(id=step.id, name=step.name, workflow_level=step.level, abbreviation=step.abbreviation)
 
 
-def project(state: EmulatorState, record: ProjectRecord) -> Project:
-    return Project(
+#: The ``AdminProjectManager`` fields a ``LINGUIST`` (the spec's ``Linguist`` member) does not see.
+_MANAGER_ONLY = {"status", "client", "archived", "workflowSteps", "dateDue"}
+
+
+def project(state: EmulatorState, record: ProjectRecord, role: str) -> Wire:
+    """The project in the shape of ``role`` (``userRole``, the spec's discriminator; assumption 13)."""
+    wire = Project(
         uid=record.uid,
         id=record.id,
         internal_id=record.internal_id,
         name=record.name,
+        user_role=role,
         source_lang=record.source_lang,
         target_langs=list(record.target_langs),
         status=record.status,
@@ -190,20 +233,28 @@ def project(state: EmulatorState, record: ProjectRecord) -> Project:
         date_due=None,
         owner=user_reference(state.user(record.owner_uid)),
         client=NameReference(id=None, name=record.client) if record.client else None,
-        archived=False,
+        archived=record.archived,
         workflow_steps=[_workflow_step(s) for s in record.workflow_steps],
-    )
+    ).to_wire()
+    if role not in MANAGING_ROLES:
+        return {key: value for key, value in wire.items() if key not in _MANAGER_ONLY}
+    # The spec's ProjectWorkflowStepDto.id is an integer (our model keeps ids as str).
+    wire["workflowSteps"] = [
+        {**step, "id": int(step["id"]) if str(step["id"]).isdigit() else step["id"]}
+        for step in wire["workflowSteps"]
+    ]
+    return wire
 
 
-def project_reference(record: ProjectRecord) -> ProjectReference:
-    return ProjectReference(
-        uid=record.uid,
-        name=record.name,
-        inner_id=str(record.internal_id),
-        status=record.status,
-        source_lang=record.source_lang,
-        target_langs=list(record.target_langs),
-    )
+def projects_page(state: EmulatorState, page: PageSlice[ProjectRecord], role: str) -> Wire:
+    return {
+        **Page(**_paging(page)).to_wire(),
+        "content": [project(state, record, role) for record in page.items],
+    }
+
+
+def _project_reference(record: ProjectRecord) -> ProjectReference:
+    return ProjectReference(uid=record.uid, name=record.name)
 
 
 def _step_reference(step: WorkflowStepRecord | None) -> WorkflowStepReference | None:
@@ -211,6 +262,14 @@ def _step_reference(step: WorkflowStepRecord | None) -> WorkflowStepReference | 
         return None
     return WorkflowStepReference(
         id=step.id, uid=step.uid, name=step.name, order=step.level, lqa_enabled=False
+    )
+
+
+def _project_step_reference(step: WorkflowStepRecord | None) -> ProjectWorkflowStepReference | None:
+    if step is None:
+        return None
+    return ProjectWorkflowStepReference(
+        id=step.id, name=step.name, order=step.level, workflow_level=step.level
     )
 
 
@@ -222,7 +281,7 @@ def _import_status(job: JobRecord, now: datetime) -> ImportStatus:
     return ImportStatus(status=job.import_state_at(now), error_message=job.import_error_at(now))
 
 
-def job_list(jobs: list[JobRecord], request: AsyncRequestRecord) -> JobList:
+def job_list(jobs: list[JobRecord], request: AsyncRequestRecord) -> Wire:
     return JobList(
         jobs=[
             JobPartReference(
@@ -249,10 +308,10 @@ def job_list(jobs: list[JobRecord], request: AsyncRequestRecord) -> JobList:
         ),
         unsupported_files=[],
         warnings=[],
-    )
+    ).to_wire()
 
 
-def async_request(state: EmulatorState, record: AsyncRequestRecord, now: datetime) -> AsyncRequest:
+def async_request(state: EmulatorState, record: AsyncRequestRecord, now: datetime) -> Wire:
     response = None
     if record.is_finished_at(now):
         response = AsyncResponse(
@@ -270,12 +329,13 @@ def async_request(state: EmulatorState, record: AsyncRequestRecord, now: datetim
         action=record.action,
         async_response=response,
         parent=None,
-        project=project_reference(state.get_project(record.project_uid)),
-    )
+        project=_project_reference(state.get_project(record.project_uid)),
+    ).to_wire()
 
 
-def job_part(state: EmulatorState, job: JobRecord, now: datetime) -> JobPart:
+def job_part(state: EmulatorState, job: JobRecord, now: datetime) -> Wire:
     state_now = job.import_state_at(now)
+    project_record = state.get_project(job.project_uid)
     return JobPart(
         uid=job.uid,
         inner_id=job.inner_id,
@@ -289,14 +349,15 @@ def job_part(state: EmulatorState, job: JobRecord, now: datetime) -> JobPart:
         date_due=job.date_due,
         continuous=job.continuous,
         workflow_level=job.workflow_level,
-        workflow_step=_step_reference(job.workflow_step),
-        project=project_reference(state.get_project(job.project_uid)),
+        last_workflow_level=max((s.level for s in project_record.workflow_steps), default=1),
+        workflow_step=_project_step_reference(job.workflow_step),
+        project=_project_reference(project_record),
         providers=_providers(job),
         server_task_id=job.server_task_id,
         words_count=job.words_count if state_now == "OK" else 0,
         original_file_directory=job.original_file_directory,
         update_source_date=None,
-    )
+    ).to_wire()
 
 
 def _remote_file_reference(job: JobRecord) -> RemoteFileReference:
@@ -309,7 +370,7 @@ def _remote_file_reference(job: JobRecord) -> RemoteFileReference:
     )
 
 
-def jobs_page(page: PageSlice[JobRecord], now: datetime) -> JobPartsPage:
+def jobs_page(page: PageSlice[JobRecord], now: datetime) -> Wire:
     return JobPartsPage(
         content=[
             JobPartV2(
@@ -323,11 +384,12 @@ def jobs_page(page: PageSlice[JobRecord], now: datetime) -> JobPartsPage:
                 date_created=j.date_created,
                 date_due=j.date_due,
                 continuous=j.continuous,
-                workflow_level=j.workflow_level,
+                workflow_step=_project_step_reference(j.workflow_step),
                 server_task_id=j.server_task_id,
+                source_file_uid=j.source_file_uid,
                 remote_file=_remote_file_reference(j),
             )
             for j in page.items
         ],
         **_paging(page),
-    )
+    ).to_wire()

@@ -45,6 +45,8 @@ class _SeedModel(BaseModel):
 class SeedOrganization(_SeedModel):
     id: str
     name: str
+    #: The organisation's uid (whoAmI's ``organization.uid``); default ``"org"`` + ``id``.
+    uid: str | None = None
 
 
 class SeedUser(_SeedModel):
@@ -159,6 +161,7 @@ class SeedProject(_SeedModel):
     owner: str
     client: str | None = None
     workflow_steps: list[SeedWorkflowStep] = Field(default_factory=list)
+    archived: bool = False
 
     _time = field_validator("date_created")(lambda v: _check_time(v))
 
@@ -171,8 +174,13 @@ class SeedProject(_SeedModel):
 
 
 class Seed(_SeedModel):
-    """A whole seed file."""
+    """A whole seed file.
 
+    ``liveQuirks``: ``true`` turns the live-quirks mode on for emulators started with this seed (as
+    ``EmulatorConfig.live_quirks`` / ``--live-quirks`` do): see docs/emulator.md.
+    """
+
+    live_quirks: bool = False
     organization: SeedOrganization
     users: list[SeedUser] = Field(min_length=1)
     tokens: list[SeedToken] = Field(default_factory=list)

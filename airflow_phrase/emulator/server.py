@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,26 +12,78 @@ from functools import cached_property
 from pathlib import Path
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestHandler
+from aiohttp.web_request import BaseRequest
+from aiohttp.web_response import StreamResponse
 
 from airflow_phrase.emulator.admin_client import AdminClient
 from airflow_phrase.emulator.app import create_app
 from airflow_phrase.emulator.config import EmulatorConfig
 from airflow_phrase.emulator.faults import FaultInjector
 from airflow_phrase.emulator.journal import Journal
+from airflow_phrase.emulator.middlewares import malformed_request_response
 from airflow_phrase.emulator.seed import Seed, load_seed
 from airflow_phrase.emulator.services import SERVICES, EmulatorServices
 from airflow_phrase.emulator.state import Clock, EmulatorState
+
+log = logging.getLogger(__name__)
 
 #: How long in-flight requests (e.g. a slow fault) may finish when the server stops.
 SHUTDOWN_TIMEOUT = 1.0
 START_TIMEOUT = 30.0
 
-__all__ = ["AdminClient", "EmulatorConfig", "EmulatorHandle", "running_emulator", "start_site"]
+__all__ = [
+    "AdminClient",
+    "EmulatorConfig",
+    "EmulatorHandle",
+    "EmulatorRunner",
+    "running_emulator",
+    "start_site",
+]
+
+
+class _PhraseRequestHandler(RequestHandler):
+    """aiohttp's HTTP protocol, answering what never reaches the app (a request its parser refuses, an
+    error outside the middlewares) with Phrase's JSON error body instead of aiohttp's plain text."""
+
+    def handle_error(
+        self,
+        request: BaseRequest,
+        status: int = 500,
+        exc: BaseException | None = None,
+        message: str | None = None,
+    ) -> StreamResponse:
+        if request.writer.output_size > 0:  # as aiohttp's: part of a response is out, the connection is lost
+            raise ConnectionError("Response is sent already, cannot send another response with the error")
+        response = malformed_request_response(status, exc)
+        # Never the exception's text: aiohttp's parser errors quote the request's bytes.
+        log.info(
+            "Phrase TMS emulator: answered a request it could not handle with HTTP %d (%s)",
+            response.status,
+            type(exc).__name__ if exc is not None else "no exception",
+        )
+        response.force_close()
+        return response
+
+
+class _PhraseServer(web.Server):
+    def __call__(self) -> RequestHandler:
+        return _PhraseRequestHandler(self, loop=self._loop, **self._kwargs)
+
+
+class EmulatorRunner(web.AppRunner):
+    """An ``AppRunner`` whose connections answer malformed requests with Phrase's JSON error body."""
+
+    async def _make_server(self) -> web.Server:
+        server = await super()._make_server()
+        # The app's own server, with the protocol class replaced (aiohttp builds one per connection).
+        server.__class__ = _PhraseServer
+        return server
 
 
 async def start_site(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
     """Serve ``app`` on ``host:port`` (0 = a free port); returns the runner and the bound port."""
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
+    runner = EmulatorRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()

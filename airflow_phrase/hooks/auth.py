@@ -4,7 +4,9 @@ Phrase accepts three credentials (see :class:`~airflow_phrase.hooks.connection.A
 
 * ``login``: user name + password are exchanged for a token (``POST /api2/v3/auth/login``), sent as
   ``Authorization: ApiToken <token>``. Tokens live 24 h on Phrase; logging in for every task would be
-  wasteful, so tokens are cached in :data:`TOKEN_CACHE`, shared by all hook instances of the process.
+  wasteful, so tokens are cached in :data:`TOKEN_CACHE`, shared by all hook instances of the process,
+  and behind it in an encrypted file shared by every process of the machine
+  (:mod:`~airflow_phrase.hooks.token_store`).
 * ``api_token``: the password field is sent as ``Authorization: ApiToken <token>``.
 * ``bearer``: the password field is sent as ``Authorization: Bearer <token>``.
 
@@ -64,6 +66,16 @@ class CachedToken:
         return (now or datetime.now(timezone.utc)) < self.use_until
 
 
+def new_cached_token(token: str, expires: datetime) -> CachedToken:
+    """A fresh login token, usable until the safety margin before ``expires`` (naive means UTC)."""
+    now = datetime.now(timezone.utc)
+    if expires.tzinfo is None:
+        expires = expires.replace(tzinfo=timezone.utc)
+    lifetime = max(expires - now, timedelta(0))
+    margin = min(MAX_SAFETY_MARGIN, lifetime * SAFETY_MARGIN_FRACTION)
+    return CachedToken(token=SecretStr(token), expires=expires, use_until=expires - margin)
+
+
 @dataclass
 class LoginTokenCache:
     """Login tokens per (base URL, user, password fingerprint); thread-safe.
@@ -82,12 +94,10 @@ class LoginTokenCache:
         return cached if cached is not None and cached.usable() else None
 
     def put(self, key: TokenKey, token: str, expires: datetime) -> CachedToken:
-        now = datetime.now(timezone.utc)
-        if expires.tzinfo is None:
-            expires = expires.replace(tzinfo=timezone.utc)
-        lifetime = max(expires - now, timedelta(0))
-        margin = min(MAX_SAFETY_MARGIN, lifetime * SAFETY_MARGIN_FRACTION)
-        cached = CachedToken(token=SecretStr(token), expires=expires, use_until=expires - margin)
+        return self.put_cached(key, new_cached_token(token, expires))
+
+    def put_cached(self, key: TokenKey, cached: CachedToken) -> CachedToken:
+        """Keep a token whose ``use_until`` was computed elsewhere (e.g. read from the shared file)."""
         with self._lock:
             self._tokens[key] = cached
         return cached

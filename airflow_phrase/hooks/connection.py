@@ -15,11 +15,15 @@ Field mapping (see ``CONNECTION_FIELDS`` in :mod:`airflow_phrase.get_provider_in
   the token). Default: ``login`` when a login is set, else ``api_token``.
 * extra ``contact``: added to the User-Agent, as Phrase asks.
 * extra ``max_attempts``, ``max_wait_seconds``, ``retry_total_seconds``, ``request_timeout_seconds``.
+* extra ``login_cache``: ``disk`` (default: login tokens shared by the machine's processes, encrypted) or
+  ``process`` (each process logs in for itself); extra ``login_cache_dir``: an absolute directory for
+  ``disk`` (see :mod:`airflow_phrase.hooks.token_store`).
 """
 
 from __future__ import annotations
 
 from enum import Enum
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,6 +32,9 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from airflow_phrase import __version__
 from airflow_phrase.exceptions import PhraseConfigurationError
 from airflow_phrase.hooks.retry import RetryPolicy
+
+#: The connection type this hook reads (``Connection.conn_type``).
+CONN_TYPE = "phrase_tms"
 
 DATA_CENTER_URLS = {
     "eu": "https://cloud.memsource.com/web",
@@ -49,6 +56,13 @@ class AuthType(str, Enum):
     BEARER = "bearer"
 
 
+class TokenCache(str, Enum):
+    """Where login tokens are kept between processes."""
+
+    DISK = "disk"
+    PROCESS = "process"
+
+
 class PhraseConnectionConfig(BaseModel):
     """Everything the hook needs from the Airflow connection, validated."""
 
@@ -62,6 +76,9 @@ class PhraseConnectionConfig(BaseModel):
     contact: str | None = None
     retry_policy: RetryPolicy = Field(default_factory=RetryPolicy)
     request_timeout: float = Field(default=DEFAULT_REQUEST_TIMEOUT, gt=0)
+    token_cache: TokenCache = TokenCache.DISK
+    #: ``None``: the default directory (:func:`airflow_phrase.hooks.token_store.default_token_cache_dir`).
+    token_cache_dir: Path | None = None
 
     @property
     def web_app_url(self) -> str:
@@ -119,16 +136,30 @@ def _with_port(conn_id: str, url: str, port: int | None, *, where: str) -> str:
     return url
 
 
+def _shown(url: str) -> str:
+    """``url`` for a message: never what may be userinfo (``user:password@``)."""
+    return "(not shown: it contains '@', which may hold a password)" if "@" in url else repr(url)
+
+
 def _base_url(conn_id: str, host: str | None, extra: dict[str, Any], port: int | None = None) -> str:
     if not _blank(host):
         assert host is not None
         url = host.strip().rstrip("/")
         parts = urlsplit(url)
+        if parts.scheme in ("http", "https") and "@" in parts.netloc:
+            raise _fail(
+                conn_id,
+                "Base URL (host)",
+                "contains a user name or password ('user:password@host'), which would end up in links, "
+                "logs and the UI",
+                "Remove it from the URL: put the Phrase user name in Login and the password or token in "
+                "Password.",
+            )
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise _fail(
                 conn_id,
                 "Base URL (host)",
-                f"{url!r} is not a full http(s) URL",
+                f"{_shown(url)} is not a full http(s) URL",
                 "Give the scheme and host, e.g. 'https://cloud.memsource.com/web' or "
                 "'http://127.0.0.1:8080/web', or leave it empty and set extra 'data_center' to 'eu' or 'us'.",
             )
@@ -208,6 +239,54 @@ def _request_timeout(conn_id: str, extra: dict[str, Any]) -> float:
     return value
 
 
+def _token_cache(conn_id: str, extra: dict[str, Any]) -> tuple[TokenCache, Path | None]:
+    raw = extra.get("login_cache")
+    try:
+        mode = TokenCache.DISK if _blank(raw) else TokenCache(str(raw).strip().lower())
+    except ValueError:
+        raise _fail(
+            conn_id,
+            "extra 'login_cache'",
+            f"is {raw!r}",
+            "Use 'disk' (login tokens shared by the processes of a machine, encrypted) or 'process'.",
+        ) from None
+    raw_dir = extra.get("login_cache_dir")
+    if _blank(raw_dir):
+        return mode, None
+    directory = Path(str(raw_dir).strip()).expanduser()
+    if not directory.is_absolute():
+        raise _fail(
+            conn_id,
+            "extra 'login_cache_dir'",
+            f"is {raw_dir!r}, a relative path",
+            "Give an absolute directory (every worker and triggerer process must resolve it alike), "
+            "or remove it to use the default under $AIRFLOW_HOME.",
+        )
+    return mode, directory
+
+
+def _check_conn_type(conn_id: str, conn_type: str | None) -> None:
+    if conn_type != CONN_TYPE:
+        raise _fail(
+            conn_id,
+            "Connection Type",
+            f"is {conn_type!r}, not {CONN_TYPE!r}",
+            f"Set the connection type to 'Phrase TMS' ({CONN_TYPE!r}): the hook reads the Base URL, Login, "
+            "Password and extras of a Phrase TMS connection, which other types do not have.",
+        )
+
+
+def _check_token(conn_id: str, token: str) -> None:
+    """A token goes into the ``Authorization`` header: printable ASCII without spaces (never echoed)."""
+    if not all(0x21 <= ord(char) <= 0x7E for char in token):
+        raise _fail(
+            conn_id,
+            "Password",
+            "holds a token with a space, line break, control or non-ASCII character inside (not shown)",
+            "Paste the token again, exactly as Phrase issued it.",
+        )
+
+
 def parse_connection(
     *,
     conn_id: str,
@@ -216,9 +295,16 @@ def parse_connection(
     password: str | None,
     extra: dict[str, Any] | None,
     port: int | str | None = None,
+    conn_type: str | None = CONN_TYPE,
 ) -> PhraseConnectionConfig:
-    """Validate the connection fields (``extra`` already decoded) into a :class:`PhraseConnectionConfig`."""
+    """Validate the connection fields (``extra`` already decoded) into a :class:`PhraseConnectionConfig`.
+
+    ``conn_type`` must be ``phrase_tms``. Surrounding whitespace is stripped from the password or token
+    (pasted from a file, it often ends with a line break); what remains is never part of a message.
+    """
+    _check_conn_type(conn_id, conn_type)
     extra = dict(extra or {})
+    password = password.strip() if password is not None else None
     base_url = _base_url(conn_id, host, extra, _port(conn_id, port))
     auth_type = _auth_type(conn_id, login, extra)
     if auth_type is AuthType.LOGIN and _blank(login):
@@ -236,14 +322,27 @@ def parse_connection(
             f"is empty (auth_type {auth_type.value!r})",
             f"Put {what} in the Password field.",
         )
+    assert password is not None  # not blank, checked above
+    if auth_type is not AuthType.LOGIN:
+        _check_token(conn_id, password)
     contact = extra.get("contact")
+    if not _blank(contact) and any(ord(char) < 0x20 or ord(char) > 0x7E for char in str(contact).strip()):
+        raise _fail(
+            conn_id,
+            "extra 'contact'",
+            "holds a line break, control or non-ASCII character",
+            "Give one line of plain text, e.g. 'loc-team@example.com'; it is sent in the User-Agent header.",
+        )
+    token_cache, token_cache_dir = _token_cache(conn_id, extra)
     return PhraseConnectionConfig(
         conn_id=conn_id,
         base_url=base_url,
         auth_type=auth_type,
         user_name=login.strip() if auth_type is AuthType.LOGIN and login else None,
-        secret=SecretStr(password or ""),
+        secret=SecretStr(password),
         contact=None if _blank(contact) else str(contact).strip(),
         retry_policy=_retry_policy(conn_id, extra),
         request_timeout=_request_timeout(conn_id, extra),
+        token_cache=token_cache,
+        token_cache_dir=token_cache_dir,
     )

@@ -16,7 +16,7 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import suppress
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -27,28 +27,49 @@ import aiohttp
 import requests
 import tenacity
 from airflow.sdk import BaseHook
+from airflow.sdk.exceptions import AirflowFailException
 from pydantic import BaseModel, ValidationError
 
-from airflow_phrase.exceptions import PhraseApiError, PhraseNotFoundError
+from airflow_phrase.classification import RequestKind
+from airflow_phrase.exceptions import PhraseApiError, PhraseConnectionError, PhraseNotFoundError
 from airflow_phrase.hooks.auth import (
     TOKEN_CACHE,
     CachedToken,
     amask,
     authorization_value,
     mask,
+    new_cached_token,
     static_authorization,
     token_key,
 )
+from airflow_phrase.hooks.claims import DEFAULT_ABANDON_AFTER, ClaimCheck, check_claim, is_finished
 from airflow_phrase.hooks.connection import AuthType, PhraseConnectionConfig, parse_connection
+from airflow_phrase.hooks.job_matching import (
+    CREATED_MARGIN,
+    is_ambiguous_create_failure,
+    is_refused_create,
+    order_jobs,
+    same_remote_file,
+)
 from airflow_phrase.hooks.remote_files import (
     ROOT_PATH,
+    RemoteFileVersion,
     ResolvedRemoteFile,
+    as_utc,
     display_path,
     find_file,
     find_subfolder,
+    same_name,
     split_path,
 )
+from airflow_phrase.hooks.results import JobsOutcome, JobSummary
 from airflow_phrase.hooks.retry import RetryPolicy
+from airflow_phrase.hooks.token_store import (
+    a_forget_login_token,
+    a_shared_login_token,
+    forget_login_token,
+    shared_login_token,
+)
 from airflow_phrase.hooks.transport import (
     HttpCall,
     HttpResult,
@@ -60,6 +81,8 @@ from airflow_phrase.hooks.transport import (
     send_sync,
     to_phrase_error,
 )
+from airflow_phrase.hooks.waits import failed_imports, import_failed_error, pending_imports, poll
+from airflow_phrase.languages import normalise_language
 from airflow_phrase.models import (
     AsyncFileOpResponse,
     AsyncRequest,
@@ -77,6 +100,7 @@ from airflow_phrase.models import (
     LoginRequest,
     LoginResponse,
     Project,
+    ProjectsPage,
     WhoAmI,
 )
 
@@ -201,6 +225,8 @@ class PhraseTmsHook(BaseHook):
     def _connection_config(self) -> PhraseConnectionConfig:
         if self._config is None:
             conn = self.get_connection(self.phrase_conn_id)
+            if conn.password and conn.password.strip():
+                mask(conn.password.strip())  # as the requests will send it, before anything can fail
             config = parse_connection(
                 conn_id=self.phrase_conn_id,
                 host=conn.host,
@@ -208,8 +234,8 @@ class PhraseTmsHook(BaseHook):
                 password=conn.password,
                 extra=conn.extra_dejson,
                 port=conn.port,
+                conn_type=conn.conn_type,
             )
-            mask(config.secret.get_secret_value())
             self._config = config
         return self._config
 
@@ -221,6 +247,8 @@ class PhraseTmsHook(BaseHook):
             )
 
             conn = await get_async_connection(self.phrase_conn_id, hook=self)
+            if conn.password and conn.password.strip():
+                await amask(conn.password.strip())
             config = parse_connection(
                 conn_id=self.phrase_conn_id,
                 host=conn.host,
@@ -228,8 +256,8 @@ class PhraseTmsHook(BaseHook):
                 password=conn.password,
                 extra=await get_async_extra_dejson(conn),
                 port=conn.port,
+                conn_type=conn.conn_type,
             )
-            await amask(config.secret.get_secret_value())
             self._config = config
         return self._config
 
@@ -278,26 +306,29 @@ class PhraseTmsHook(BaseHook):
             self.on_close(self)
 
     def _authorization(self, config: PhraseConnectionConfig, policy: RetryPolicy) -> tuple[str, str | None]:
-        """``(Authorization value, login token or None)``; logs in (once per process and user) if needed."""
+        """``(Authorization value, login token or None)``; logs in if neither this process nor the
+        machine's token cache (:mod:`~airflow_phrase.hooks.token_store`) has a usable token."""
         if config.auth_type is not AuthType.LOGIN:
             return static_authorization(config), None
-        key = token_key(config)
-        cached = TOKEN_CACHE.get(key)
-        if cached is None:
-            with TOKEN_CACHE.login_lock(key):
-                cached = TOKEN_CACHE.get(key) or self._login(config, policy)
+        cached = shared_login_token(config, lambda: self._login(config, policy))
         token = cached.token.get_secret_value()
         return authorization_value(AuthType.LOGIN, token), token
 
     def _login(self, config: PhraseConnectionConfig, policy: RetryPolicy) -> CachedToken:
         body = LoginRequest(user_name=config.user_name or "", password=config.secret).to_wire()
         result = self._send(
-            config, "POST", LOGIN_PATH, json_body=body, policy=policy, authorization=None, idempotent=True
+            config,
+            "POST",
+            LOGIN_PATH,
+            json_body=body,
+            policy=policy,
+            authorization=None,
+            kind=RequestKind.LOGIN,
         )
         login = _parse(LoginResponse, result, "POST", LOGIN_PATH)
         mask(login.token)
         log.info("Logged in to Phrase TMS at %s as %s", config.base_url, config.user_name)
-        return TOKEN_CACHE.put(token_key(config), login.token, login.expires)
+        return new_cached_token(login.token, login.expires)
 
     def _send(
         self,
@@ -307,7 +338,7 @@ class PhraseTmsHook(BaseHook):
         *,
         policy: RetryPolicy,
         authorization: str | None,
-        idempotent: bool,
+        kind: RequestKind,
         params: dict[str, Any] | None = None,
         json_body: Any = None,
         accept: str = "application/json",
@@ -335,7 +366,7 @@ class PhraseTmsHook(BaseHook):
 
         retrying = tenacity.Retrying(
             sleep=self._sleep,
-            **policy.tenacity_kwargs(method=method, path=path, idempotent=idempotent, logger=log),
+            **policy.tenacity_kwargs(method=method, path=path, kind=kind, logger=log),
         )
         try:
             return retrying(attempt)
@@ -349,7 +380,7 @@ class PhraseTmsHook(BaseHook):
         *,
         params: dict[str, Any] | None = None,
         json_body: Any = None,
-        idempotent: bool = True,
+        kind: RequestKind = RequestKind.READ,
         retry_policy: RetryPolicy | None = None,
         accept: str = "application/json",
         write_to: Callable[[Iterator[bytes]], None] | None = None,
@@ -367,7 +398,7 @@ class PhraseTmsHook(BaseHook):
                     path,
                     policy=policy,
                     authorization=authorization,
-                    idempotent=idempotent,
+                    kind=kind,
                     params=params,
                     json_body=json_body,
                     accept=accept,
@@ -377,7 +408,7 @@ class PhraseTmsHook(BaseHook):
                 if error.status != 401 or login_token is None or logged_in_again:
                     raise
                 log.warning("Phrase TMS rejected the login token for %s %s; logging in again", method, path)
-                TOKEN_CACHE.invalidate(token_key(config), login_token)
+                forget_login_token(config, login_token)
                 logged_in_again = True
 
     def _get(
@@ -428,19 +459,25 @@ class PhraseTmsHook(BaseHook):
             if self._a_login_lock is None:
                 self._a_login_lock = asyncio.Lock()
             async with self._a_login_lock:
-                cached = TOKEN_CACHE.get(key) or await self._a_login(config, policy)
+                cached = await a_shared_login_token(config, lambda: self._a_login(config, policy))
         token = cached.token.get_secret_value()
         return authorization_value(AuthType.LOGIN, token), token
 
     async def _a_login(self, config: PhraseConnectionConfig, policy: RetryPolicy) -> CachedToken:
         body = LoginRequest(user_name=config.user_name or "", password=config.secret).to_wire()
         result = await self._a_send(
-            config, "POST", LOGIN_PATH, json_body=body, policy=policy, authorization=None, idempotent=True
+            config,
+            "POST",
+            LOGIN_PATH,
+            json_body=body,
+            policy=policy,
+            authorization=None,
+            kind=RequestKind.LOGIN,
         )
         login = _parse(LoginResponse, result, "POST", LOGIN_PATH)
         await amask(login.token)
         log.info("Logged in to Phrase TMS at %s as %s", config.base_url, config.user_name)
-        return TOKEN_CACHE.put(token_key(config), login.token, login.expires)
+        return new_cached_token(login.token, login.expires)
 
     async def _a_send(
         self,
@@ -450,7 +487,7 @@ class PhraseTmsHook(BaseHook):
         *,
         policy: RetryPolicy,
         authorization: str | None,
-        idempotent: bool,
+        kind: RequestKind,
         params: dict[str, Any] | None = None,
         json_body: Any = None,
     ) -> HttpResult:
@@ -474,7 +511,7 @@ class PhraseTmsHook(BaseHook):
 
         retrying = tenacity.AsyncRetrying(
             sleep=self._async_sleep,
-            **policy.tenacity_kwargs(method=method, path=path, idempotent=idempotent, logger=log),
+            **policy.tenacity_kwargs(method=method, path=path, kind=kind, logger=log),
         )
         try:
             return await retrying(attempt)
@@ -488,7 +525,7 @@ class PhraseTmsHook(BaseHook):
         *,
         params: dict[str, Any] | None = None,
         json_body: Any = None,
-        idempotent: bool = True,
+        kind: RequestKind = RequestKind.READ,
         retry_policy: RetryPolicy | None = None,
     ) -> HttpResult:
         config = await self._a_connection_config()
@@ -503,7 +540,7 @@ class PhraseTmsHook(BaseHook):
                     path,
                     policy=policy,
                     authorization=authorization,
-                    idempotent=idempotent,
+                    kind=kind,
                     params=params,
                     json_body=json_body,
                 )
@@ -511,7 +548,7 @@ class PhraseTmsHook(BaseHook):
                 if error.status != 401 or login_token is None or logged_in_again:
                     raise
                 log.warning("Phrase TMS rejected the login token for %s %s; logging in again", method, path)
-                TOKEN_CACHE.invalidate(token_key(config), login_token)
+                await a_forget_login_token(config, login_token)
                 logged_in_again = True
 
     async def _a_get(
@@ -576,7 +613,7 @@ class PhraseTmsHook(BaseHook):
         by_id = [c for c in connectors if c.id == wanted]
         if by_id:
             return by_id[0]
-        by_name = [c for c in connectors if c.name == wanted]
+        by_name = [c for c in connectors if same_name(c.name, wanted)]
         if len(by_name) == 1:
             return by_name[0]
         if by_name:
@@ -676,13 +713,20 @@ class PhraseTmsHook(BaseHook):
         *,
         retry_policy: RetryPolicy | None = None,
     ) -> AsyncFileOpResponse:
-        """Start the async download of a remote file; the result's ``id`` is the download task id."""
+        """Start the async download of a remote file; the result's ``id`` is the download task id.
+
+        ``POST /api2/v2/connectors/{connectorId}/folders/{folder}/files/{file}``. Retried after transient
+        and ambiguous failures alike: a repeat can at worst leave a spare download task that nothing uses
+        (see :mod:`airflow_phrase.classification`).
+        """
         path = (
             f"/api2/v2/connectors/{path_segment(connector_id)}/folders/{path_segment(encoded_folder)}"
             f"/files/{path_segment(encoded_file)}"
         )
         body = (request or DownloadFileRequest()).to_wire()
-        result = self._request("POST", path, json_body=body, retry_policy=retry_policy)
+        result = self._request(
+            "POST", path, json_body=body, kind=RequestKind.START_DOWNLOAD, retry_policy=retry_policy
+        )
         return _parse(AsyncFileOpResponse, result, "POST", path)
 
     @staticmethod
@@ -742,7 +786,10 @@ class PhraseTmsHook(BaseHook):
         page_size: int = 1000,
         retry_policy: RetryPolicy | None = None,
     ) -> Iterator[ConnectorTaskState]:
-        """Every connector task state of the project, page by page (Phrase's default window: last 24 h)."""
+        """Every connector task state of the project, page by page (Phrase's default window: last 24 h).
+
+        ``GET /api2/v1/connectorAsyncTasks``; ``page_size`` 1 to 1000.
+        """
         page_number = 0
         while True:
             page = self.get_connector_task_states_page(
@@ -820,9 +867,13 @@ class PhraseTmsHook(BaseHook):
         date_created_to: datetime | None = None,
         page_size: int = 1000,
         retry_policy: RetryPolicy | None = None,
+        on_page: Callable[[], None] | None = None,
     ) -> AsyncIterator[ConnectorTaskState]:
+        """Every connector task state of the project, page by page (``on_page`` is called per request)."""
         page_number = 0
         while True:
+            if on_page is not None:
+                on_page()
             page = await self.a_get_connector_task_states_page(
                 project_uid,
                 page_number=page_number,
@@ -909,10 +960,12 @@ class PhraseTmsHook(BaseHook):
     ) -> JobList:
         """Create job(s) from a finished download task (201).
 
-        Not idempotent: retried only when Phrase certainly did not process the request (429, 503, no
-        connection). A 502/504, timeout or dropped response raises at once
-        (:class:`~airflow_phrase.hooks.transport.PhraseResponseLostError` or ``PhraseApiError``); check
-        for the jobs (e.g. :meth:`iter_jobs` by file name) before trying again.
+        Not idempotent: retried only when Phrase certainly did not process the request (a *transient*
+        failure: 429, 503, no connection; see :mod:`airflow_phrase.classification`). An *ambiguous* one
+        (500, 502, 504, timeout, dropped response) raises at once
+        (:class:`~airflow_phrase.exceptions.PhraseResponseLostError` or a ``PhraseApiError`` whose
+        ``ambiguous`` is true); check for the jobs (e.g. :meth:`iter_jobs` by file name) before trying
+        again.
         """
         path = f"/api2/v1/projects/{path_segment(project_uid)}/jobs/connectorTask"
         result = self._request(
@@ -920,7 +973,7 @@ class PhraseTmsHook(BaseHook):
             path,
             params={"downloadTaskId": str(download_task_id), "continuous": continuous},
             json_body=request.to_wire(),
-            idempotent=False,
+            kind=RequestKind.CREATE_JOBS,
             retry_policy=retry_policy,
         )
         return _parse(JobList, result, "POST", path)
@@ -951,6 +1004,27 @@ class PhraseTmsHook(BaseHook):
     ) -> JobPart:
         return await self._a_get(JobPart, self._job_path(project_uid, job_uid), retry_policy=retry_policy)
 
+    @staticmethod
+    def _jobs_params(
+        page_number: int,
+        page_size: int,
+        *,
+        filename: str | None,
+        target_lang: str | None,
+        workflow_level: int | None,
+        statuses: Iterable[str] | None,
+        not_ready: bool | None,
+    ) -> dict[str, Any]:
+        return {
+            "pageNumber": page_number,
+            "pageSize": page_size,
+            "filename": filename,
+            "targetLang": target_lang,
+            "workflowLevel": workflow_level,
+            "status": _enum_values(statuses),
+            "notReady": not_ready,
+        }
+
     def iter_jobs(
         self,
         project_uid: str,
@@ -958,22 +1032,71 @@ class PhraseTmsHook(BaseHook):
         filename: str | None = None,
         target_lang: str | None = None,
         workflow_level: int | None = None,
+        statuses: Iterable[str] | None = None,
+        not_ready: bool | None = None,
         page_size: int = 50,
         retry_policy: RetryPolicy | None = None,
     ) -> Iterator[JobPartV2]:
-        """Every job of the project matching the filters, page by page (default workflow level: 1)."""
+        """Every job of the project matching the filters, page by page (list jobs v2).
+
+        ``GET /api2/v2/projects/{projectUid}/jobs``: ``filename`` is a filter Phrase may match loosely
+        (compare names yourself); ``not_ready=True`` lists only jobs whose import is running or failed;
+        ``page_size`` 1 to 50. Phrase lists one workflow level per call (``workflow_level``; ``None``:
+        Phrase's default, 1) and its items do not say their level: each job yielded carries the level it
+        was listed at (``job.workflow_level``).
+        """
         path = f"/api2/v2/projects/{path_segment(project_uid)}/jobs"
+        listed_level = workflow_level if workflow_level is not None else 1
         page_number = 0
         while True:
-            params = {
-                "pageNumber": page_number,
-                "pageSize": page_size,
-                "filename": filename,
-                "targetLang": target_lang,
-                "workflowLevel": workflow_level,
-            }
+            params = self._jobs_params(
+                page_number,
+                page_size,
+                filename=filename,
+                target_lang=target_lang,
+                workflow_level=workflow_level,
+                statuses=statuses,
+                not_ready=not_ready,
+            )
             page = self._get(JobPartsPage, path, params=params, retry_policy=retry_policy)
-            yield from page.content
+            for job in page.content:
+                yield job.listed_at_level(listed_level)
+            if _is_last_page(page_number, page.total_pages, len(page.content), page_size):
+                return
+            page_number += 1
+
+    async def a_iter_jobs(
+        self,
+        project_uid: str,
+        *,
+        filename: str | None = None,
+        target_lang: str | None = None,
+        workflow_level: int | None = None,
+        statuses: Iterable[str] | None = None,
+        not_ready: bool | None = None,
+        page_size: int = 50,
+        retry_policy: RetryPolicy | None = None,
+        on_page: Callable[[], None] | None = None,
+    ) -> AsyncIterator[JobPartV2]:
+        """The async twin of :meth:`iter_jobs` (``on_page`` is called per request)."""
+        path = f"/api2/v2/projects/{path_segment(project_uid)}/jobs"
+        listed_level = workflow_level if workflow_level is not None else 1
+        page_number = 0
+        while True:
+            if on_page is not None:
+                on_page()
+            params = self._jobs_params(
+                page_number,
+                page_size,
+                filename=filename,
+                target_lang=target_lang,
+                workflow_level=workflow_level,
+                statuses=statuses,
+                not_ready=not_ready,
+            )
+            page = await self._a_get(JobPartsPage, path, params=params, retry_policy=retry_policy)
+            for job in page.content:
+                yield job.listed_at_level(listed_level)
             if _is_last_page(page_number, page.total_pages, len(page.content), page_size):
                 return
             page_number += 1
@@ -988,3 +1111,370 @@ class PhraseTmsHook(BaseHook):
             )
             self._project_cache[project_uid] = cached
         return cached
+
+    def iter_projects(
+        self,
+        *,
+        name: str | None = None,
+        statuses: Iterable[str] | None = None,
+        source_langs: Iterable[str] | None = None,
+        target_langs: Iterable[str] | None = None,
+        owner_id: str | None = None,
+        created_in_last_hours: int | None = None,
+        include_archived: bool | None = None,
+        page_size: int = 50,
+        retry_policy: RetryPolicy | None = None,
+    ) -> Iterator[Project]:
+        """Every project matching the filters, page by page (``GET /api2/v1/projects``, up to 50 a page).
+
+        ``name`` matches part of the name; ``statuses`` (``NEW``, ``ASSIGNED``, ``COMPLETED``, ...),
+        ``source_langs`` and ``target_langs`` match any of the values given; ``owner_id`` is the owner's
+        numeric user id; ``created_in_last_hours`` keeps projects created within that many hours. Items
+        are the list's subset of the project (see :meth:`get_project` for the whole of it).
+        """
+        page_number = 0
+        while True:
+            params = {
+                "pageNumber": page_number,
+                "pageSize": page_size,
+                "name": name,
+                "statuses": _enum_values(statuses),
+                "sourceLangs": _enum_values(source_langs),
+                "targetLangs": _enum_values(target_langs),
+                "ownerId": owner_id,
+                "createdInLastHours": created_in_last_hours,
+                "includeArchived": include_archived,
+            }
+            page = self._get(ProjectsPage, "/api2/v1/projects", params=params, retry_policy=retry_policy)
+            yield from page.content
+            if _is_last_page(page_number, page.total_pages, len(page.content), page_size):
+                return
+            page_number += 1
+
+    # ================================================================== composite verbs (ingestion)
+    #
+    # Built from the endpoint methods above; the operators, the sensor and the example DAGs use these and
+    # never the endpoints behind them. Phrase is the record of what was already done.
+
+    # ------------------------------------------------------------------ folders
+
+    def list_folder_files(
+        self, connector_id: str, folder: str, *, recursive: bool
+    ) -> list[RemoteFileVersion]:
+        """Every file in ``folder`` (a readable path, ``"/"`` for the root) of the connector, and below it if
+        ``recursive``, sorted by path.
+
+        One ``GET /api2/v1/connectors/{id}/folders[/{folder}]`` per folder level walked and per subfolder
+        listed; only encoded names Phrase returned are used to descend.
+        """
+        base = split_path(folder)
+        pending = [(base, self.browse_path(connector_id, display_path(base)))]
+        files: list[RemoteFileVersion] = []
+        while pending:
+            parts, listing = pending.pop()
+            encoded_folder = listing.encoded_current_folder or ("/" if not parts else display_path(parts))
+            for entry in listing.files:
+                leaf = entry.name.rstrip("/").rsplit("/", 1)[-1]
+                if entry.directory:
+                    if recursive:
+                        pending.append(([*parts, leaf], self.list_folder(connector_id, entry.encoded_name)))
+                    continue
+                files.append(
+                    RemoteFileVersion(
+                        connector_id=str(connector_id),
+                        encoded_folder=encoded_folder,
+                        encoded_name=entry.encoded_name,
+                        name=leaf,
+                        folder_path=display_path(parts),
+                        last_modified=as_utc(entry.last_modified),
+                        size=entry.size,
+                    )
+                )
+        return sorted(files, key=lambda f: (f.path.casefold(), f.path))
+
+    # ------------------------------------------------------------------ jobs of a file, of a task
+
+    def workflow_levels(self, project_uid: str) -> list[int | None]:
+        """The project's workflow levels; ``[None]`` (Phrase's default level) for a project without steps.
+
+        Reads the project (``GET /api2/v1/projects/{projectUid}``, cached for the life of the hook).
+        """
+        project = self.get_project(project_uid)
+        levels = sorted(
+            {step.workflow_level for step in project.workflow_steps if step.workflow_level is not None}
+        )
+        return list(levels) or [None]
+
+    def iter_file_jobs(
+        self,
+        project_uid: str,
+        filename: str,
+        *,
+        levels: Sequence[int | None] | None = None,
+    ) -> Iterator[tuple[int | None, JobPartV2]]:
+        """``(workflow level, job)`` for every job of the project whose file name is ``filename``.
+
+        One ``GET /api2/v2/projects/{projectUid}/jobs?filename=…&workflowLevel=…`` per level (and page).
+        The level of each job is the one its query asked for.
+        """
+        for level in self.workflow_levels(project_uid) if levels is None else levels:
+            for job in self.iter_jobs(project_uid, filename=filename, workflow_level=level):
+                if same_name(job.filename, filename):
+                    yield level, job
+
+    def find_version_jobs(
+        self,
+        project_uid: str,
+        file: RemoteFileVersion,
+        target_langs: Sequence[str],
+        *,
+        created_after: datetime | None,
+        levels: Sequence[int | None] | None = None,
+    ) -> list[JobSummary]:
+        """The project's jobs of this version of ``file`` for whichever of ``target_langs`` have them.
+
+        "This version": from the same remote file (``remoteFile`` encoded names, where Phrase reports
+        them) and created at or after ``created_after`` (the version's lower bound: its ``lastModified``,
+        or later when the pipeline knows the version appeared later). The newest job per language and
+        level is returned, ordered by requested language then level. ``created_after=None``: ``[]`` (no
+        way to tell a version's jobs apart). Calls: see :meth:`iter_file_jobs`.
+        """
+        bound = as_utc(created_after)
+        if bound is None:
+            log.info("No lastModified for %s: cannot tell whether this version was ingested", file.path)
+            return []
+        wanted = {normalise_language(lang) for lang in target_langs}
+        newest: dict[tuple[str, int | None], tuple[datetime, JobSummary]] = {}
+        for level, job in self.iter_file_jobs(project_uid, file.name, levels=levels):
+            lang = normalise_language(job.target_lang or "")
+            created = as_utc(job.date_created)
+            if lang not in wanted or not same_remote_file(job, file) or created is None or created < bound:
+                continue
+            current = newest.get((lang, level))
+            if current is None or created > current[0]:
+                newest[(lang, level)] = (created, JobSummary.of_listed(job, level))
+        return order_jobs(target_langs, [summary for _, summary in newest.values()])
+
+    def find_jobs_of_task(
+        self,
+        project_uid: str,
+        download_task_id: str,
+        *,
+        state: ConnectorTaskState | None = None,
+        levels: Sequence[int | None] | None = None,
+    ) -> list[JobSummary]:
+        """The jobs already created from ``download_task_id`` in the project (``[]`` if none).
+
+        ``state``: the task's state if the caller just read it, else it is read here (one
+        ``connectorAsyncTasks`` listing). Then the project's jobs of the task's file name (see
+        :meth:`iter_file_jobs`): those whose ``serverTaskId`` is the task, else those created together with
+        the job the state links (``jobUid``).
+        """
+        task_id = str(download_task_id)
+        if state is None:
+            state = self.get_connector_task_state(project_uid, task_id)
+        if state is None or not state.job_file_name:
+            return []  # unknown task (Phrase says so when asked to create), or no name to search by
+        candidates = list(self.iter_file_jobs(project_uid, state.job_file_name, levels=levels))
+        by_task = [
+            JobSummary.of_listed(job, level) for level, job in candidates if job.server_task_id == task_id
+        ]
+        if by_task:
+            return by_task
+        if not state.job_uid:
+            return []
+        anchor = next(((level, job) for level, job in candidates if job.uid == state.job_uid), None)
+        if anchor is None:
+            part = self.get_job(project_uid, state.job_uid)
+            created = part.date_created
+            siblings = [
+                JobSummary.of_listed(job, level)
+                for level, job in candidates
+                if created is not None and job.date_created == created
+            ]
+            return siblings or [
+                JobSummary(uid=part.uid, filename=part.filename, target_lang=part.target_lang, status=None)
+            ]
+        anchor_created = anchor[1].date_created
+        return [
+            JobSummary.of_listed(job, level)
+            for level, job in candidates
+            if job.date_created == anchor_created
+        ] or [JobSummary.of_listed(anchor[1], anchor[0])]
+
+    # ------------------------------------------------------------------ creating jobs exactly once
+
+    def create_jobs_once(
+        self,
+        project_uid: str,
+        download_task_id: str,
+        request: JobCreateRequest,
+        *,
+        continuous: bool = False,
+        look_first: bool = True,
+        task_state: ConnectorTaskState | None = None,
+        levels: Sequence[int | None] | None = None,
+    ) -> JobsOutcome:
+        """Create the jobs of ``download_task_id`` unless they exist; return the created or found jobs.
+
+        ``POST /api2/v1/projects/{projectUid}/jobs/connectorTask?downloadTaskId=…`` (201).
+
+        ``look_first``: look for jobs already created from the task before creating (an earlier try may
+        have created them and died before recording it). Pass ``False`` only with a ``task_state`` the
+        caller read a moment ago that links no job (``jobUid`` empty): the lookup would find nothing, and
+        Phrase refuses a second create from a single-use task anyway.
+
+        After the POST fails *ambiguously* (500/502/503/504, timeout, dropped connection) or is refused
+        with a 4xx (the task may have been used by an earlier, lost, attempt), the jobs of the task are
+        looked up: if Phrase did create them, they are returned. Otherwise an ambiguous failure is raised
+        as it is (Airflow retries the task) and a refusal as ``AirflowFailException`` with Phrase's message.
+        """
+        task_id = str(download_task_id)
+        if look_first and not (task_state is not None and not task_state.job_uid):
+            existing = self.find_jobs_of_task(project_uid, task_id, state=task_state, levels=levels)
+            if existing:
+                log.info(
+                    "Jobs %s were already created from download task %s in project %s; not creating again",
+                    ", ".join(job.uid for job in existing),
+                    task_id,
+                    project_uid,
+                )
+                return JobsOutcome(
+                    project_uid=project_uid, download_task_id=task_id, jobs=existing, created=False
+                )
+        try:
+            created = self.create_job_from_connector_task(
+                project_uid, task_id, request, continuous=continuous
+            )
+        except (PhraseApiError, PhraseConnectionError) as error:
+            ambiguous = is_ambiguous_create_failure(error)
+            rejected = is_refused_create(error)
+            if ambiguous or rejected:
+                log.warning(
+                    "Creating jobs from download task %s failed (%s); checking whether Phrase created them",
+                    task_id,
+                    error,
+                )
+                existing = self.find_jobs_of_task(project_uid, task_id, levels=levels)
+                if existing:
+                    log.info("Phrase had created jobs %s; using them", ", ".join(job.uid for job in existing))
+                    return JobsOutcome(
+                        project_uid=project_uid, download_task_id=task_id, jobs=existing, created=False
+                    )
+            if rejected:
+                assert isinstance(error, PhraseApiError)
+                detail = (
+                    f"{error.error_code}: {error.error_description}"
+                    if error.error_code
+                    else error.error_description
+                )
+                raise AirflowFailException(
+                    f"Phrase refused to create jobs from download task {task_id} in project "
+                    f"{project_uid} (HTTP {error.status}): {detail or 'no error message'}"
+                ) from error
+            raise
+        outcome = JobsOutcome.of_created(project_uid, task_id, created)
+        log.info(
+            "Created jobs %s in project %s from download task %s",
+            ", ".join(outcome.job_uids),
+            project_uid,
+            task_id,
+        )
+        return outcome
+
+    # ------------------------------------------------------------------ waiting on the worker
+
+    def wait_for_download(
+        self,
+        project_uid: str,
+        download_task_id: str,
+        *,
+        created_after: datetime | None,
+        poll_interval: float,
+        deadline: float | None,
+        wait_first: bool = False,
+        claim: tuple[str, datetime | None] | None = None,
+        abandon_after: timedelta = DEFAULT_ABANDON_AFTER,
+    ) -> tuple[ConnectorTaskState, ClaimCheck]:
+        """Poll the project's connector tasks (one ``connectorAsyncTasks`` listing per poll) until the
+        download task finished and, with ``claim=(file name, version_after)``, no lower rival claim of the
+        same file version is pending (see :mod:`airflow_phrase.hooks.claims`).
+
+        ``created_after``: the download's ``dateCreated`` (the listing starts a little before it).
+        Returns the task's final state and the claim check. Raises ``PhraseWaitTimeout`` at ``deadline``.
+        """
+        task_id = str(download_task_id)
+        since = as_utc(created_after)
+        since = since - CREATED_MARGIN if since is not None else None
+
+        def look() -> tuple[ConnectorTaskState, ClaimCheck] | None:
+            listed = {
+                state.id: state
+                for state in self.iter_connector_task_states(
+                    project_uid, task_types=("DOWNLOAD",), processing_types=None, date_created_from=since
+                )
+            }
+            own = listed.get(task_id)
+            if own is None:
+                return None
+            if claim is None or not is_finished(own):
+                return own, ClaimCheck()
+            file_name, version_after = claim
+            return own, check_claim(
+                own,
+                listed,
+                file_name=file_name,
+                version_after=version_after,
+                now=datetime.now(timezone.utc),
+                abandon_after=abandon_after,
+            )
+
+        def finished(result: tuple[ConnectorTaskState, ClaimCheck] | None) -> bool:
+            return result is not None and is_finished(result[0]) and result[1].clear
+
+        result = poll(
+            look,
+            done=finished,
+            poll_interval=poll_interval,
+            deadline=deadline,
+            what=f"Phrase connector download task {task_id} (project {project_uid})",
+            wait_first=wait_first,
+        )
+        assert result is not None  # done() guarantees it
+        return result
+
+    def wait_for_jobs_import(
+        self,
+        project_uid: str,
+        job_uids: Sequence[str],
+        *,
+        jobs_label: str,
+        poll_interval: float,
+        deadline: float | None,
+        wait_first: bool = False,
+    ) -> None:
+        """Poll the project's not-ready jobs (``GET /api2/v2/projects/{projectUid}/jobs?notReady=true``, one
+        listing per poll for any number of jobs) until none of ``job_uids`` is still importing.
+
+        Raises :class:`~airflow_phrase.exceptions.PhraseImportFailedError` when Phrase reports an import
+        ``ERROR`` for any of them, ``PhraseWaitTimeout`` at ``deadline``.
+        """
+        uids = list(job_uids)
+
+        def look() -> dict[str, JobPartV2]:
+            return {job.uid: job for job in self.iter_jobs(project_uid, not_ready=True)}
+
+        def finished(not_ready: dict[str, JobPartV2]) -> bool:
+            return bool(failed_imports(uids, not_ready)) or not pending_imports(uids, not_ready)
+
+        not_ready = poll(
+            look,
+            done=finished,
+            poll_interval=poll_interval,
+            deadline=deadline,
+            what=f"the import of {jobs_label}",
+            wait_first=wait_first,
+        )
+        failed = failed_imports(uids, not_ready)
+        if failed:
+            raise import_failed_error(jobs_label, failed)

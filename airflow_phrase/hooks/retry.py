@@ -2,18 +2,12 @@
 
 :class:`RetryPolicy` holds the numbers (attempts, backoff, budget, jitter) and builds the keyword
 arguments for ``tenacity.Retrying`` *and* ``tenacity.AsyncRetrying``, so both transports retry exactly
-alike. What is worth retrying is decided by :func:`is_retryable` from the failures the transport module
-raises (:class:`~airflow_phrase.hooks.transport.HttpStatusFailure`,
-:class:`~airflow_phrase.hooks.transport.TransportFailure`):
-
-* 429 and 503 and failures to *establish* a connection: the request certainly was not processed, so
-  they are retried for every request, including the non-idempotent create-job POST.
-* 502, 504, read timeouts and connections dropped after the request was sent: the server may have
-  acted on the request, so they are retried only for idempotent requests. A non-idempotent request
-  fails at once and the caller reconciles (looks for the jobs it may have created) instead of blindly
-  creating them twice.
-* 500: retried for GETs only.
-* Anything else (other 4xx, TLS errors): never retried.
+alike. What is worth retrying is decided by :func:`is_retryable` from the failures the transports raise
+(:class:`~airflow_phrase.hooks.failures.HttpStatusFailure`,
+:class:`~airflow_phrase.hooks.failures.TransportFailure`), their class (transient, ambiguous, rejected)
+and the kind of request, all read from the one table in :mod:`airflow_phrase.classification`: transient
+failures are retried for every request, ambiguous ones for every request but the create-job POST (the
+operators reconcile instead of creating twice), rejected ones never.
 
 The wait honours ``Retry-After`` (delta-seconds or HTTP-date) when the server sends it, capped by
 ``max_wait`` and by what is left of ``total_timeout``; otherwise it backs off exponentially with jitter.
@@ -30,16 +24,10 @@ import tenacity
 from pydantic import BaseModel, ConfigDict, Field
 from tenacity import RetryCallState
 
-from airflow_phrase.hooks.transport import FailureKind, HttpStatusFailure, TransportFailure
+from airflow_phrase.classification import RequestKind, retried
+from airflow_phrase.hooks.failures import HttpStatusFailure, TransportFailure
 
 log = logging.getLogger(__name__)
-
-#: Retried for every request: the server certainly did not process the request.
-ALWAYS_RETRYABLE_STATUSES = frozenset({429, 503})
-#: Retried for idempotent requests only: the server may have processed the request.
-IDEMPOTENT_RETRYABLE_STATUSES = frozenset({502, 504})
-#: Retried for GET requests only.
-GET_RETRYABLE_STATUSES = frozenset({500})
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -71,22 +59,10 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     return max(0.0, (when - reference).total_seconds())
 
 
-def is_retryable(failure: BaseException, *, method: str, idempotent: bool) -> bool:
-    """Whether one failed attempt of ``method`` may be repeated (see the module docstring)."""
-    if isinstance(failure, HttpStatusFailure):
-        if failure.status in ALWAYS_RETRYABLE_STATUSES:
-            return True
-        if failure.status in IDEMPOTENT_RETRYABLE_STATUSES:
-            return idempotent
-        if failure.status in GET_RETRYABLE_STATUSES:
-            return idempotent and method.upper() == "GET"
-        return False
-    if isinstance(failure, TransportFailure):
-        if failure.kind is FailureKind.CONNECT:
-            return True
-        if failure.kind in (FailureKind.TIMEOUT, FailureKind.DROPPED):
-            return idempotent
-        return False
+def is_retryable(failure: BaseException, *, kind: RequestKind) -> bool:
+    """Whether one failed attempt of a request of ``kind`` may be repeated (see the module docstring)."""
+    if isinstance(failure, (HttpStatusFailure, TransportFailure)):
+        return retried(failure.failure_class, kind)
     return False
 
 
@@ -165,7 +141,7 @@ class RetryPolicy(BaseModel):
         *,
         method: str,
         path: str,
-        idempotent: bool,
+        kind: RequestKind,
         logger: logging.Logger | None = None,
     ) -> dict[str, Any]:
         """Keyword arguments for ``tenacity.Retrying`` / ``tenacity.AsyncRetrying`` (add ``sleep=``).
@@ -180,7 +156,7 @@ class RetryPolicy(BaseModel):
             if retry_state.outcome is None or not retry_state.outcome.failed:
                 return False
             failure = retry_state.outcome.exception()
-            return failure is not None and is_retryable(failure, method=method, idempotent=idempotent)
+            return failure is not None and is_retryable(failure, kind=kind)
 
         def _before_sleep(retry_state: RetryCallState) -> None:
             failure = retry_state.outcome.exception() if retry_state.outcome else None

@@ -31,68 +31,25 @@ import requests
 import urllib3.exceptions
 import yarl
 
-from airflow_phrase.exceptions import PhraseApiError, PhraseConnectionError
+from airflow_phrase.classification import FailureClass
+from airflow_phrase.exceptions import (
+    PhraseConfigurationError,
+    PhraseConnectionError,
+    PhraseResponseLostError,
+    PhraseTlsError,
+    phrase_api_error,
+)
+from airflow_phrase.hooks.failures import FailureKind, HttpStatusFailure, TransportFailure
 
 #: Size of the chunks a streamed download is written in.
 DOWNLOAD_CHUNK_SIZE = 1024 * 1024
 _MAX_ERROR_SNIPPET = 200
 
 
-class FailureKind(str, Enum):
-    CONNECT = "connection could not be established"
-    TIMEOUT = "timed out waiting for the response"
-    DROPPED = "connection dropped before a complete response"
-    TLS = "TLS error"
-
-
-class HttpStatusFailure(Exception):
-    """The server answered one attempt with a non-2xx status."""
-
-    def __init__(
-        self,
-        *,
-        status: int,
-        method: str,
-        path: str,
-        error_code: str | None,
-        error_description: str | None,
-        retry_after_raw: str | None = None,
-    ) -> None:
-        self.status = status
-        self.method = method
-        self.path = path
-        self.error_code = error_code
-        self.error_description = error_description
-        #: The ``Retry-After`` header as sent; the retry policy interprets it when it computes the wait.
-        self.retry_after_raw = retry_after_raw
-        super().__init__(
-            f"{method} {path} answered HTTP {status}: {error_code or ''} {error_description or ''}"
-        )
-
-
-class TransportFailure(Exception):
-    """One attempt got no usable HTTP response."""
-
-    def __init__(self, *, kind: FailureKind, method: str, path: str, detail: str) -> None:
-        self.kind = kind
-        self.method = method
-        self.path = path
-        self.detail = detail
-        super().__init__(f"{method} {path}: {kind.value} ({detail})")
-
-
-class PhraseResponseLostError(PhraseConnectionError):
-    """The request was sent but no complete response came back (timeout, dropped connection).
-
-    Phrase may have processed it. For a non-idempotent request (create job) the caller should check
-    what exists before trying again.
-    """
-
-
 def to_phrase_error(failure: HttpStatusFailure | TransportFailure, *, attempts: int) -> Exception:
     """The public exception for the last failure of a request that is not retried (any more)."""
     if isinstance(failure, HttpStatusFailure):
-        return PhraseApiError(
+        return phrase_api_error(
             status=failure.status,
             method=failure.method,
             path=failure.path,
@@ -103,9 +60,43 @@ def to_phrase_error(failure: HttpStatusFailure | TransportFailure, *, attempts: 
     tried = f" after {attempts} attempts" if attempts > 1 else ""
     what = f"{failure.kind.value} ({failure.detail})"
     message = f"Phrase TMS API {failure.method} {failure.path} failed{tried}: {what}"
-    if failure.kind in (FailureKind.TIMEOUT, FailureKind.DROPPED):
+    if failure.failure_class is FailureClass.AMBIGUOUS:
         return PhraseResponseLostError(message + "; Phrase may have processed the request")
+    if failure.failure_class is FailureClass.REJECTED:
+        return PhraseTlsError(message + "; check the connection's Base URL (scheme, host) and certificates")
     return PhraseConnectionError(message)
+
+
+def _header_problem(value: str) -> str | None:
+    if value != value.strip():
+        return "leading or trailing whitespace"
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in value):
+        return "a line break or control character"
+    if any(ord(char) > 0xFF for char in value):
+        return "a character outside Latin-1"
+    return None
+
+
+def check_header_values(headers: Mapping[str, str | bytes], call: HttpCall) -> None:
+    """Refuse, before sending, a header value HTTP does not allow. requests and aiohttp quote the whole
+    value in their errors (an ``Authorization`` value is the token), so the problem is reported here,
+    naming the header only."""
+    for name, value in headers.items():
+        problem = _header_problem(value.decode("latin-1") if isinstance(value, bytes) else value)
+        if problem is not None:
+            raise PhraseConfigurationError(
+                f"Not sending {call.method} {call.path}: the {name} header would contain {problem} "
+                "(value not shown). Check the Phrase TMS connection: no line break or space inside the "
+                "Password / token, the Login or extra 'contact'."
+            )
+
+
+def _scrubbed(exc: BaseException, call: HttpCall) -> PhraseConnectionError:
+    """An unexpected error of the HTTP library, without its message (which may quote request headers)."""
+    return PhraseConnectionError(
+        f"Phrase TMS API {call.method} {call.path} failed in the HTTP client: {type(exc).__name__} "
+        "(details not shown: they may quote request headers)"
+    )
 
 
 @dataclass(frozen=True)
@@ -245,10 +236,10 @@ def _classify_requests_error(exc: requests.RequestException) -> FailureKind | No
     return None
 
 
-def _reraise_requests_error(exc: requests.RequestException, call: HttpCall) -> TransportFailure:
+def _reraise_requests_error(exc: requests.RequestException, call: HttpCall) -> Exception:
     kind = _classify_requests_error(exc)
     if kind is None:
-        raise exc
+        return _scrubbed(exc, call)
     return TransportFailure(kind=kind, method=call.method, path=call.path, detail=_detail(exc))
 
 
@@ -262,6 +253,7 @@ def send_sync(
 ) -> HttpResult:
     """Send one request with ``requests``. With ``write_to``, a 2xx body is streamed into it in chunks
     (and ``HttpResult.body`` is empty); read errors while streaming count as a dropped connection."""
+    check_header_values({**session.headers, **headers}, call)
     try:
         response = session.request(
             call.method,
@@ -273,7 +265,9 @@ def send_sync(
             stream=True,
         )
     except requests.RequestException as exc:
-        raise _reraise_requests_error(exc, call) from exc
+        raise _reraise_requests_error(exc, call) from None
+    except (ValueError, UnicodeError) as exc:  # http.client's own header checks
+        raise _scrubbed(exc, call) from None
     with response:
         try:
             if not 200 <= response.status_code < 300:
@@ -296,7 +290,7 @@ def send_sync(
                 status=response.status_code, headers=dict(response.headers), body=response.content
             )
         except requests.RequestException as exc:
-            raise _reraise_requests_error(exc, call) from exc
+            raise _reraise_requests_error(exc, call) from None
 
 
 def _classify_aiohttp_error(exc: BaseException) -> FailureKind | None:
@@ -320,6 +314,7 @@ async def send_async(
 ) -> HttpResult:
     """Send one request with ``aiohttp`` and read the whole body."""
     client_timeout = aiohttp.ClientTimeout(total=None, sock_connect=timeout, sock_read=timeout)
+    check_header_values({**session.headers, **headers}, call)
     try:
         async with session.request(
             call.method,
@@ -346,5 +341,7 @@ async def send_async(
     except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
         kind = _classify_aiohttp_error(exc)
         if kind is None:
-            raise
-        raise TransportFailure(kind=kind, method=call.method, path=call.path, detail=_detail(exc)) from exc
+            raise _scrubbed(exc, call) from None
+        raise TransportFailure(kind=kind, method=call.method, path=call.path, detail=_detail(exc)) from None
+    except (ValueError, UnicodeError) as exc:  # aiohttp's own header checks
+        raise _scrubbed(exc, call) from None

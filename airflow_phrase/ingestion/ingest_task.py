@@ -83,16 +83,23 @@ class IngestFileOperator(PhraseIngestConnectorFileOperator):
 
     @staticmethod
     def _jobs_of_failed_import(context: Any, error: PhraseImportFailedError) -> list[dict[str, Any]]:
-        """The jobs whose import failed, with language and link (pushed by the operator when created)."""
+        """The jobs whose import failed, with language and link (pushed by the operator when created), and
+        whether this task created them (its progress in the task state store says which it created)."""
+        from airflow_phrase.operators.base import load_state
+        from airflow_phrase.operators.ingest import PROGRESS_KEY
+        from airflow_phrase.operators.ingest_state import IngestProgress
+
         ti = context["ti"]
         urls = ti.xcom_pull(task_ids=ti.task_id, key=JOB_URLS_XCOM_KEY, map_indexes=ti.map_index) or []
         known = {item.get("uid"): item for item in urls if isinstance(item, dict)}
+        progress = load_state(context, PROGRESS_KEY, IngestProgress)
+        created = set(progress.created.job_uids) if progress is not None and progress.created else None
         return [
             {
                 "uid": uid,
                 "targetLang": known.get(uid, {}).get("targetLang"),
                 "url": known.get(uid, {}).get("url"),
-                "created_now": error.async_request_id is not None,
+                "created_now": uid in created if created is not None else error.async_request_id is not None,
             }
             for uid in error.job_uids
         ]

@@ -25,7 +25,7 @@ from pydantic import (
 
 from airflow_phrase.ingestion.settings import IngestionSettings, NonEmpty, resolve_settings, split_list
 from airflow_phrase.ingestion.window import IngestionWindow
-from airflow_phrase.validation import describe_validation_error
+from airflow_phrase.validation import describe_validation_error, invalid_arguments, past_due_problems
 
 
 def _blank_to_none(value: Any) -> Any:
@@ -90,9 +90,13 @@ def validate_manual_request(
 ) -> ManualIngestionRequest:
     """Validate the form. ``pattern`` is the form's name for the ``include`` setting."""
     form = dict(params)
+    labels = {}
     if form.get("pattern") not in (None, "", []):
         form["include"] = form["pattern"]
-    settings = resolve_settings(params=form, variable=variable, environ=environ, task_id=task_id)
+        labels["include"] = "pattern"
+    settings = resolve_settings(
+        params=form, variable=variable, environ=environ, task_id=task_id, param_labels=labels
+    )
     values = {name: form.get(name) for name in REQUEST_FIELDS if form.get(name) not in (None, "", [])}
     try:
         request = ManualIngestionRequest.model_validate({"settings": settings, **values})
@@ -100,10 +104,7 @@ def validate_manual_request(
         raise AirflowFailException(
             describe_validation_error(exc, ManualIngestionRequest, task_id, param_names={"settings": "form"})
         ) from None
-    moment = now or datetime.now(timezone.utc)
-    if request.due is not None and request.due <= moment:
-        raise AirflowFailException(
-            f"Invalid arguments for task {task_id!r}:\n  - due: {request.due.isoformat()} is in the past; "
-            "give a future date-time or leave it empty"
-        )
+    problems = past_due_problems([("due", request.due)], now=now)  # the operators' policy, too
+    if problems:
+        raise invalid_arguments(task_id, problems)
     return request

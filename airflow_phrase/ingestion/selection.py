@@ -8,19 +8,21 @@ files to the same map indexes.
 Patterns are :mod:`fnmatch` patterns matched against the path *relative to the listed folder*
 (``guides/install.md`` when listing ``docs``), case-sensitively; ``*`` also matches ``/``, so ``*.md``
 matches Markdown files at any depth and ``legacy/*`` everything under ``legacy``. No include pattern means
-every file; an exclude pattern always wins.
+every file; an exclude pattern always wins. Paths, patterns and names are compared in Unicode NFC
+(:func:`~airflow_phrase.hooks.remote_files.normalized_name`), so a name stored decomposed (NFD) is found
+typed composed, and the other way round; files keep Phrase's own names and encoded names.
 """
 
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowFailException
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from airflow_phrase.hooks.remote_files import ROOT_PATH, display_path, split_path
+from airflow_phrase.hooks.remote_files import ROOT_PATH, RemoteFileVersion, normalized_name, split_path
 from airflow_phrase.ingestion.window import IngestionWindow
 
 if TYPE_CHECKING:
@@ -35,18 +37,48 @@ class ConnectorFile(BaseModel):
     connector_id: str
     #: Human-readable folder of the file ("docs/guides"; "/" for the root).
     folder: str
-    #: Encoded folder as Phrase gave it (``None``: the root).
-    encoded_folder: str | None
+    #: Encoded folder as Phrase gave it (``"/"``: the root).
+    encoded_folder: str
     name: str
     encoded_name: str
     #: Path relative to the listed folder ("guides/install.md"): what patterns match against.
     relative_path: str
     last_modified: AwareDatetime | None = None
+    size: int | None = None
 
     @property
     def path(self) -> str:
         """Full path in the connector ("docs/guides/install.md")."""
         return self.name if self.folder == ROOT_PATH else f"{self.folder}/{self.name}"
+
+    @property
+    def version(self) -> RemoteFileVersion:
+        """The file's current version, with Phrase's encoded names (what an ingest task needs)."""
+        return RemoteFileVersion(
+            connector_id=self.connector_id,
+            encoded_folder=self.encoded_folder,
+            encoded_name=self.encoded_name,
+            name=self.name,
+            folder_path=self.folder,
+            last_modified=self.last_modified,
+            size=self.size,
+        )
+
+    @classmethod
+    def of(cls, file: RemoteFileVersion, base_folder: str) -> ConnectorFile:
+        """``file`` with its path relative to ``base_folder`` (the listed folder)."""
+        base = split_path(base_folder)
+        parts = split_path(file.folder_path)
+        return cls(
+            connector_id=file.connector_id,
+            folder=file.folder_path,
+            encoded_folder=file.encoded_folder,
+            name=file.name,
+            encoded_name=file.encoded_name,
+            relative_path="/".join([*parts[len(base) :], file.name]),
+            last_modified=file.last_modified,
+            size=file.size,
+        )
 
 
 class FileSelection(BaseModel):
@@ -74,43 +106,23 @@ def list_connector_files(
     hook: PhraseTmsHook, connector_id: str, folder: str, *, recursive: bool
 ) -> list[ConnectorFile]:
     """Every file in ``folder`` of the connector (and below it if ``recursive``), sorted by path."""
-    base = split_path(folder)
-    listing = hook.browse_path(connector_id, display_path(base))
-    pending: list[tuple[list[str], Any]] = [(base, listing)]
-    files: list[ConnectorFile] = []
-    while pending:
-        parts, listing = pending.pop()
-        encoded_folder = listing.encoded_current_folder if parts else None
-        for entry in listing.files:
-            leaf = entry.name.rstrip("/").rsplit("/", 1)[-1]
-            if entry.directory:
-                if recursive:
-                    pending.append(([*parts, leaf], hook.list_folder(connector_id, entry.encoded_name)))
-                continue
-            files.append(
-                ConnectorFile(
-                    connector_id=str(connector_id),
-                    folder=display_path(parts),
-                    encoded_folder=encoded_folder,
-                    name=leaf,
-                    encoded_name=entry.encoded_name,
-                    relative_path="/".join([*parts[len(base) :], leaf]),
-                    last_modified=entry.last_modified,
-                )
-            )
-    return sort_files(files)
+    return sort_files(
+        ConnectorFile.of(file, folder)
+        for file in hook.list_folder_files(connector_id, folder, recursive=recursive)
+    )
 
 
 def sort_files(files: Iterable[ConnectorFile]) -> list[ConnectorFile]:
-    """Deterministic order: by path, case-insensitively, ties broken by the exact path."""
-    return sorted(files, key=lambda f: (f.path.casefold(), f.path))
+    """Deterministic order: by NFC path, case-insensitively, ties broken by the exact path."""
+    return sorted(files, key=lambda f: (normalized_name(f.path).casefold(), f.path))
 
 
 def matches_patterns(relative_path: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
-    """Whether a path passes the include patterns (none: all pass) and no exclude pattern."""
-    if include and not any(fnmatch.fnmatchcase(relative_path, pattern) for pattern in include):
+    """Whether a path passes the include patterns (none: all pass) and no exclude pattern (NFC-compared)."""
+    path = normalized_name(relative_path)
+    if include and not any(fnmatch.fnmatchcase(path, normalized_name(pattern)) for pattern in include):
         return False
-    return not any(fnmatch.fnmatchcase(relative_path, pattern) for pattern in exclude)
+    return not any(fnmatch.fnmatchcase(path, normalized_name(pattern)) for pattern in exclude)
 
 
 def select_files(
@@ -153,7 +165,7 @@ def pick_named_files(files: Sequence[ConnectorFile], names: Sequence[str]) -> li
     problems: list[str] = []
     for raw in names:
         name = raw.strip().strip("/")
-        hits = [f for f in files if name in (f.relative_path, f.path)] or [f for f in files if f.name == name]
+        hits = _named(files, name, lambda text: text) or _named(files, normalized_name(name), normalized_name)
         if len(hits) == 1:
             chosen[hits[0].path] = hits[0]
         elif hits:
@@ -162,7 +174,12 @@ def pick_named_files(files: Sequence[ConnectorFile], names: Sequence[str]) -> li
                 "give its path relative to the folder"
             )
         else:
-            close = fnmatch.filter([f.relative_path for f in files], f"*{name.rsplit('/', 1)[-1]}*")
+            wanted = normalized_name(name.rsplit("/", 1)[-1])
+            close = [
+                f.relative_path
+                for f in files
+                if fnmatch.fnmatchcase(normalized_name(f.relative_path), f"*{wanted}*")
+            ]
             hint = f"; did you mean {', '.join(map(repr, close[:3]))}?" if close else ""
             problems.append(f"{raw!r} is not in the folder{hint}")
     if problems:
@@ -174,6 +191,12 @@ def pick_named_files(files: Sequence[ConnectorFile], names: Sequence[str]) -> li
             + (" ..." if len(files) > 20 else "")
         )
     return sort_files(chosen.values())
+
+
+def _named(files: Sequence[ConnectorFile], name: str, form: Callable[[str], str]) -> list[ConnectorFile]:
+    """Files whose relative or full path, else whose file name, is ``name`` once put in ``form``."""
+    by_path = [f for f in files if name in (form(f.relative_path), form(f.path))]
+    return by_path or [f for f in files if form(f.name) == name]
 
 
 def check_limit(selection: Sequence[ConnectorFile], max_files: int) -> None:

@@ -7,22 +7,43 @@ Resolution, most specific first (a value of ``None`` or ``""`` in a layer means 
 3. **environment variables** ``PHRASE_INGEST_<FIELD>`` (e.g. ``PHRASE_INGEST_TARGET_LANGS=de,fr_fr``),
 4. the built-in **defaults**, which point at the emulator's demo seed.
 
-Lists (``include``, ``exclude``, ``target_langs``) may be given as JSON lists or comma-separated strings.
+Lists (``include``, ``exclude``, ``target_langs``) may be given as JSON lists or comma-separated strings;
+``target_langs`` lists each language once, and the patterns must be valid (a ``[`` is closed). Flags
+(``recursive``, ``pre_translate``, ``deferrable``) are booleans or the text ``true`` / ``false``;
+``poll_interval`` is at least ``[phrase_tms] min_poll_interval`` (1 s).
 Everything is read inside tasks, never when a DAG file is parsed. A bad value fails the task with an
 :class:`~airflow.sdk.exceptions.AirflowFailException` that names the field and where it came from.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import json
+import re
 from collections.abc import Mapping
 from typing import Annotated, Any
 
 from airflow.sdk.exceptions import AirflowFailException
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
 
 from airflow_phrase.models import LanguageCode
-from airflow_phrase.validation import describe_validation_error
+from airflow_phrase.validation import (
+    ConnectorRef,
+    NameText,
+    ProjectUidArg,
+    StrictFlag,
+    check_poll_interval,
+    coerce_list,
+    describe_validation_error,
+)
 
 VARIABLE_NAME = "phrase_ingestion"
 ENV_PREFIX = "PHRASE_INGEST_"
@@ -33,23 +54,52 @@ POOL = "phrase_api"
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
-def split_list(value: Any) -> Any:
-    """``"a, b"`` or ``'["a", "b"]'`` → ``["a", "b"]``; lists pass through; ``""`` → ``[]``."""
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            try:
-                return json.loads(text)
-            except json.JSONDecodeError:
-                return value
-        return [part.strip() for part in text.split(",") if part.strip()]
-    if isinstance(value, tuple):
-        return list(value)
+#: ``"a, b"``, ``'["a", "b"]'`` or a list → a list (see :func:`airflow_phrase.validation.coerce_list`).
+split_list = coerce_list
+
+
+def _unique_languages(value: list[str]) -> list[str]:
+    duplicates = sorted({lang for lang in value if value.count(lang) > 1})
+    if duplicates:
+        raise ValueError(f"lists {', '.join(duplicates)} more than once; give each language once")
     return value
 
 
-PatternList = Annotated[list[NonEmpty], BeforeValidator(split_list)]
-LanguageList = Annotated[list[LanguageCode], BeforeValidator(split_list), Field(min_length=1)]
+def check_pattern(pattern: str) -> str:
+    """Refuse an fnmatch pattern with a syntax error, which fnmatch would silently take literally (an
+    unclosed ``[``) or turn into a pattern that matches nothing (an empty range such as ``[z-a]``)."""
+    index, length = 0, len(pattern)
+    while index < length:
+        if pattern[index] == "[":
+            end = index + 1
+            if end < length and pattern[end] == "!":
+                end += 1
+            if end < length and pattern[end] == "]":
+                end += 1
+            while end < length and pattern[end] != "]":
+                end += 1
+            if end >= length:
+                raise ValueError(
+                    f"{pattern!r} opens a character class with '[' that is never closed; close it with ']', "
+                    "or write '[[]' to match a literal '['"
+                )
+            index = end
+        index += 1
+    try:
+        translated = fnmatch.translate(pattern)
+        re.compile(translated)
+    except re.error as exc:  # pragma: no cover - fnmatch escapes what re would refuse
+        raise ValueError(f"{pattern!r} is not a valid pattern ({exc})") from None
+    if "(?!)" in translated:
+        raise ValueError(f"{pattern!r} has an empty character class (such as '[z-a]') and matches nothing")
+    return pattern
+
+
+Pattern = Annotated[NonEmpty, AfterValidator(check_pattern)]
+PatternList = Annotated[list[Pattern], BeforeValidator(split_list)]
+LanguageList = Annotated[
+    list[LanguageCode], BeforeValidator(split_list), Field(min_length=1), AfterValidator(_unique_languages)
+]
 
 
 class IngestionSettings(BaseModel):
@@ -57,24 +107,26 @@ class IngestionSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
-    phrase_conn_id: NonEmpty = DEFAULT_CONN_ID
+    phrase_conn_id: NameText = DEFAULT_CONN_ID
     #: Connector id or exact name.
-    connector: NonEmpty = "Docs Git"
+    connector: ConnectorRef = "Docs Git"
     #: Human-readable folder path in the connector ("/" for its root).
-    folder: NonEmpty = "docs"
-    recursive: bool = True
+    folder: NameText = "docs"
+    recursive: StrictFlag = True
     #: fnmatch patterns matched against the path relative to ``folder`` ("*" also matches "/").
     include: PatternList = Field(default_factory=list)
     exclude: PatternList = Field(default_factory=list)
-    project_uid: NonEmpty = "prjWebsite000000000001"
+    project_uid: ProjectUidArg = "prjWebsite000000000001"
     target_langs: LanguageList = Field(default_factory=lambda: ["de", "fr_fr", "ja"])
-    pre_translate: bool | None = None
+    pre_translate: StrictFlag | None = None
     #: Refuse (fail clearly) rather than start more ingestions than this in one run.
     max_files: int = Field(default=500, ge=1)
     #: Seconds between status checks while an ingest task waits for Phrase.
-    poll_interval: float = Field(default=10.0, gt=0, le=3600)
+    poll_interval: Annotated[float, Field(le=3600), AfterValidator(check_poll_interval)] = 10.0
     #: Wait in the triggerer (``True``) or on the worker (``False``, for deployments without a triggerer).
-    deferrable: bool = True
+    deferrable: StrictFlag = True
+    #: The first scheduled run (no baseline yet) ingests the files modified within this many hours.
+    initial_lookback_hours: float = Field(default=24.0, gt=0)
 
     def task_kwargs(self) -> dict[str, Any]:
         """The keyword arguments every mapped ingest task of this run shares (job fields and waiting)."""
@@ -143,8 +195,13 @@ def resolve_settings(
     variable: Any = None,
     environ: Mapping[str, str] | None = None,
     task_id: str = "resolve_settings",
+    param_labels: Mapping[str, str] | None = None,
 ) -> IngestionSettings:
-    """Merge the layers (Params > Variable > environment > defaults) and validate the result."""
+    """Merge the layers (Params > Variable > environment > defaults) and validate the result.
+
+    ``param_labels``: the name a form gives a setting it sets through Params (the manual form's
+    ``pattern`` is the ``include`` setting), for the error message.
+    """
     layers = (
         ("the environment", env_layer(environ or {})),
         (f"Variable {VARIABLE_NAME!r}", variable_layer(variable)),
@@ -158,8 +215,12 @@ def resolve_settings(
     try:
         return IngestionSettings.model_validate(merged)
     except ValidationError as exc:
+        shown = {
+            field: (param_labels or {}).get(field, field) if source == "Params" else field
+            for field, source in origin.items()
+        }
         labels = {
-            field: f"{field} (from {origin[field]}"
+            field: f"{shown[field]} (from {origin[field]}"
             + (f" {ENV_PREFIX}{field.upper()})" if origin[field] == "the environment" else ")")
             for field in origin
         }

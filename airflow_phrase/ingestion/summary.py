@@ -128,6 +128,16 @@ class FileOutcome(BaseModel):
         return [job for job in self.jobs if job.uid not in new]
 
 
+#: The ``counts`` keys of listed files that were not selected, with how a report names them.
+SET_ASIDE_LABELS: tuple[tuple[str, str], ...] = (
+    ("unchanged", "unchanged"),
+    ("older_than_lookback", "older than the look-back"),
+    ("outside_window", "outside the window"),
+    ("without_timestamp", "without lastModified"),
+    ("filtered_by_pattern", "filtered by pattern"),
+)
+
+
 class StoppedAt(BaseModel):
     """The task that failed before anything could be ingested (the rest of the run did not run)."""
 
@@ -147,6 +157,9 @@ class IngestionSummary(BaseModel):
     connector: str
     folder: str
     window: dict[str, str] | None = None
+    #: Change detection (scheduled DAG): ``{"previous": ISO time of the baseline listing, or None on a
+    #: first run, "initial_lookback_hours": float}``; ``None`` for a manual run.
+    changes: dict[str, Any] | None = None
     counts: dict[str, int] = Field(default_factory=dict)
     files: list[FileOutcome] = Field(default_factory=list)
     #: Phrase API calls of the listing task (``None``: not recorded).
@@ -208,6 +221,10 @@ class IngestionSummary(BaseModel):
     def existing_job_refs(self) -> list[JobRef]:
         """The jobs of the ingested files that were in Phrase before this run."""
         return [job for outcome in self.succeeded for job in outcome.existing_jobs]
+
+    def set_aside(self) -> list[str]:
+        """Why listed files were not selected, e.g. ``["12 unchanged", "2 filtered by pattern"]``."""
+        return [f"{self.counts[key]} {label}" for key, label in SET_ASIDE_LABELS if self.counts.get(key)]
 
     def failure_message(self) -> str:
         """Why the run fails (only meaningful when there are unexpected failures)."""
@@ -291,12 +308,33 @@ def build_summary(
                 api_calls=api_calls[index] if index < len(api_calls) else None,
             )
         )
+    for record in selection.get("already_ingested") or []:
+        outcomes.append(
+            FileOutcome(
+                path=record["path"],
+                map_index=-1,
+                state="success",
+                jobs=_jobs_of(record, job_url),
+                reused="jobs",
+                new_job_uids=[],
+            )
+        )
     settings = selection.get("settings") or {}
+    baseline = selection.get("baseline")
+    changes = (
+        {
+            "previous": baseline.get("previous"),
+            "initial_lookback_hours": settings.get("initial_lookback_hours"),
+        }
+        if isinstance(baseline, Mapping)
+        else None
+    )
     return IngestionSummary(
         project_uid=settings.get("project_uid", "?"),
         connector=str(selection.get("connector_id") or settings.get("connector", "?")),
         folder=settings.get("folder", "?"),
         window=selection.get("window"),
+        changes=changes,
         counts=selection.get("counts") or {},
         files=outcomes,
         listing_api_calls=listing_api_calls,
@@ -377,6 +415,17 @@ def render_summary(summary: IngestionSummary, *, api_calls: Mapping[str, int] | 
         api_calls = {f.path: f.api_calls or 0 for f in summary.files}
     lines: list[str] = []
     counts = summary.counts
+    if summary.changes is not None:
+        previous = summary.changes.get("previous")
+        if previous:
+            lines.append(
+                f"Changes       new or changed since the last good run (folder listed {_moment(previous)})"
+            )
+        else:
+            hours = summary.changes.get("initial_lookback_hours")
+            lines.append(
+                f"Changes       first run: the files modified in the last {hours:g} h (initial look-back)"
+            )
     if summary.window:
         window = summary.window
         lines.append(
@@ -387,10 +436,11 @@ def render_summary(summary: IngestionSummary, *, api_calls: Mapping[str, int] | 
         f"{summary.project_uid}"
     )
     if counts:
+        set_aside = summary.set_aside()
         lines.append(
             f"Files         {counts.get('listed', 0)} listed, {counts.get('selected', len(summary.files))} "
-            f"selected ({counts.get('outside_window', 0)} outside the window, "
-            f"{counts.get('filtered_by_pattern', 0)} filtered by pattern)"
+            f"selected ({', '.join(set_aside) or 'none set aside'}); "
+            f"{counts.get('already_ingested', 0)} already in Phrase"
         )
     lines.append(
         f"Outcome       {len(summary.ingested)} ingested, {len(summary.already_ingested)} already "

@@ -8,17 +8,25 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
-from datetime import datetime, timezone
-from typing import Any
+from collections.abc import Mapping, Sequence
+from contextlib import closing
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_phrase.exceptions import PhraseNotFoundError
+from airflow_phrase.ingestion.baseline import Baseline, load_baseline, save_baseline, source_key
 from airflow_phrase.ingestion.failures import FAILURE_XCOM_KEY
+from airflow_phrase.ingestion.planning import (
+    Candidate,
+    FileDecision,
+    check_project_languages,
+    reconcile,
+    select_changes,
+)
 from airflow_phrase.ingestion.selection import (
     ConnectorFile,
-    FileSelection,
     check_limit,
     file_record,
     ingest_kwargs,
@@ -38,6 +46,9 @@ from airflow_phrase.ingestion.summary import (
 )
 from airflow_phrase.ingestion.window import IngestionWindow, resolve_window
 from airflow_phrase.operators.try_record import API_CALLS_XCOM_KEY, push_api_calls
+
+if TYPE_CHECKING:
+    from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +75,15 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def run_window(context: Mapping[str, Any]) -> IngestionWindow:
-    """The window of a scheduled (or backfilled, or manually triggered) ingestion run."""
+def explicit_window(context: Mapping[str, Any]) -> IngestionWindow | None:
+    """The window a run was given by hand (``window_start`` / ``window_end`` / ``lookback_hours``), if any:
+    files modified in it are ingested *in addition to* the changes since the last good run (a backfill by
+    hand). ``None`` for a plain scheduled run."""
     params = context["params"]
+    if all(params.get(name) in (None, "") for name in ("window_start", "window_end", "lookback_hours")):
+        return None
     return resolve_window(
-        data_interval_start=context.get("data_interval_start"),
+        data_interval_start=None,
         data_interval_end=context.get("data_interval_end"),
         now=_now(),
         window_start=params.get("window_start"),
@@ -77,60 +92,177 @@ def run_window(context: Mapping[str, Any]) -> IngestionWindow:
     )
 
 
-def _list(settings: IngestionSettings) -> tuple[str, list[ConnectorFile]]:
+def _list(hook: PhraseTmsHook, settings: IngestionSettings) -> tuple[str, list[ConnectorFile]]:
     """The connector's id and the files of the configured folder (a wrong name fails without retries)."""
-    from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
-
-    hook = PhraseTmsHook(phrase_conn_id=settings.phrase_conn_id)
     try:
         connector = hook.resolve_connector(settings.connector)
         files = list_connector_files(hook, connector.id, settings.folder, recursive=settings.recursive)
     except PhraseNotFoundError as error:
         raise AirflowFailException(str(error)) from error
-    finally:
-        hook.close()
-        push_api_calls(hook.api_calls)  # for the summary (and the UI's Phrase view)
     return connector.id, files
+
+
+def _plan(
+    hook: PhraseTmsHook,
+    settings: IngestionSettings,
+    candidates: Sequence[Candidate],
+    files: Sequence[ConnectorFile],
+    *,
+    trusted_langs: Sequence[str] | None,
+    now: datetime,
+) -> list[FileDecision]:
+    """Check the project's languages, then decide each candidate against Phrase's record."""
+    check_project_languages(hook, settings.project_uid, settings.target_langs)
+    return reconcile(
+        hook,
+        settings.project_uid,
+        candidates,
+        target_langs=settings.target_langs,
+        all_names=[file.name for file in files],
+        trusted_langs=trusted_langs,
+        now=now,
+    )
+
+
+def _decided_record(decision: FileDecision) -> dict[str, Any]:
+    candidate = decision.candidate
+    return {
+        **file_record(candidate.file),
+        "why": candidate.why,
+        "version_after": _iso(candidate.version_after),
+        "evidence": decision.evidence,
+        "download_task_id": decision.download_task_id,
+        "jobs": [job.to_xcom() for job in decision.existing_jobs],
+    }
 
 
 def _selection_output(
     context: Mapping[str, Any],
     settings: IngestionSettings,
     connector_id: str,
-    selection: FileSelection,
+    decisions: Sequence[FileDecision],
+    counts: Mapping[str, int],
     window: IngestionWindow | None,
+    *,
+    now: datetime,
     extra_kwargs: Mapping[str, Any] | None = None,
+    baseline: Mapping[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """Push the selection (for the summary) and return the mapped tasks' kwargs (the return value)."""
-    check_limit(selection.selected, settings.max_files)
+    """Push the selection (for the summary) and return the mapped tasks' kwargs (the return value): one
+    mapped ingest per file that needs work, in path order."""
+    to_ingest = [d for d in decisions if d.decision == "ingest"]
+    ingested = [d for d in decisions if d.decision == "ingested"]
+    check_limit([d.candidate.file for d in to_ingest], settings.max_files)
     shared = {**settings.task_kwargs(), **(extra_kwargs or {})}
-    window_text = window.describe() if window else "none (files chosen by name or pattern)"
     log.info(
-        "Window %s: %d of %d file(s) in %r selected: %s",
-        window_text,
-        len(selection.selected),
-        selection.listed,
-        settings.folder,
-        ", ".join(f.path for f in selection.selected) or "none",
+        "%s: %d file(s) to ingest (%s), %d already ingested (%s)",
+        window.describe() if window else "Changes since the last good run",
+        len(to_ingest),
+        ", ".join(d.candidate.file.path for d in to_ingest) or "none",
+        len(ingested),
+        ", ".join(d.candidate.file.path for d in ingested) or "none",
     )
     record = {
         "connector_id": connector_id,
         "settings": settings.model_dump(mode="json"),
         "window": window.to_json() if window else None,
-        "counts": selection.counts(),
-        "files": [file_record(file) for file in selection.selected],
+        "counts": {**counts, "to_ingest": len(to_ingest), "already_ingested": len(ingested)},
+        "files": [_decided_record(d) for d in to_ingest],
+        "already_ingested": [_decided_record(d) for d in ingested],
+        "planned_at": now.isoformat(),
+        "baseline": dict(baseline) if baseline is not None else None,
     }
     context["ti"].xcom_push(key=SELECTION_KEY, value=record)
-    return [ingest_kwargs(file, shared) for file in selection.selected]
+    return [_ingest_kwargs(d, shared, now=now) for d in to_ingest]
+
+
+def _ingest_kwargs(decision: FileDecision, shared: Mapping[str, Any], *, now: datetime) -> dict[str, Any]:
+    """The keyword arguments of one mapped ``PhraseIngestConnectorFileOperator`` task."""
+    from airflow_phrase.operators.ingest_state import IngestPlan
+
+    candidate = decision.candidate
+    plan = IngestPlan(
+        file=candidate.file.version,
+        version_after=candidate.version_after,
+        languages_checked=True,
+        planned_at=now,
+        existing_jobs=decision.existing_jobs,
+    )
+    return {**ingest_kwargs(candidate.file, dict(shared)), "plan": plan.model_dump(mode="json")}
 
 
 def list_files_for_interval(context: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """``list_files`` of the scheduled DAG: the folder's files modified within the run's window."""
+    """``list_files`` of the scheduled DAG: the folder's changes since the last good run (plus the files
+    modified in a window given by hand), reconciled with Phrase."""
+    from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
+
     settings = load_settings(context["params"], task_id=LIST_TASK_ID)
-    window = run_window(context)
-    connector_id, files = _list(settings)
-    selection = select_files(files, window=window, include=settings.include, exclude=settings.exclude)
-    return _selection_output(context, settings, connector_id, selection, window)
+    window = explicit_window(context)
+    now = _now()
+    with closing(PhraseTmsHook(phrase_conn_id=settings.phrase_conn_id)) as hook:
+        connector_id, files = _list(hook, settings)
+        key = source_key(
+            base_url=hook.web_app_url,
+            connector_id=connector_id,
+            folder=settings.folder,
+            recursive=settings.recursive,
+        )
+        baseline = load_baseline(context, key)
+        selection = select_changes(
+            files,
+            baseline=baseline,
+            now=now,
+            initial_lookback=timedelta(hours=settings.initial_lookback_hours),
+            window=window,
+            include=settings.include,
+            exclude=settings.exclude,
+        )
+        if baseline is None:
+            log.info(
+                "No baseline for this source yet (first run): taking the files modified in the last %g h",
+                settings.initial_lookback_hours,
+            )
+        else:
+            log.info(
+                "Comparing with the folder as listed at %s (run %s)", baseline.listed_at, baseline.run_id
+            )
+        decisions = _plan(
+            hook,
+            settings,
+            selection.candidates,
+            files,
+            trusted_langs=baseline.target_langs if baseline is not None else None,
+            now=now,
+        )
+    push_api_calls(hook.api_calls)  # for the summary (and the UI's Phrase view)
+    next_baseline = Baseline.of(
+        selection.considered,
+        listed_at=now,
+        target_langs=settings.target_langs,
+        run_id=context.get("run_id"),
+    )
+    counts = {
+        "listed": selection.listed,
+        "selected": len(selection.candidates),
+        "filtered_by_pattern": selection.filtered_by_pattern,
+        "unchanged": selection.unchanged,
+        "older_than_lookback": selection.older_than_lookback,
+        "without_timestamp": selection.without_timestamp,
+    }
+    return _selection_output(
+        context,
+        settings,
+        connector_id,
+        decisions,
+        counts,
+        window,
+        now=now,
+        baseline={
+            "key": key,
+            "previous": baseline.listed_at.isoformat() if baseline is not None else None,
+            "next": next_baseline.model_dump(mode="json"),
+        },
+    )
 
 
 def load_manual_request(context: Mapping[str, Any]) -> dict[str, Any]:
@@ -151,19 +283,38 @@ def load_manual_request(context: Mapping[str, Any]) -> dict[str, Any]:
 
 def list_files_for_request(context: Mapping[str, Any], request: Mapping[str, Any]) -> list[dict[str, Any]]:
     """``list_files`` of the manual DAG, from the validated request (see :mod:`.manual`)."""
+    from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
     from airflow_phrase.ingestion.manual import ManualIngestionRequest
 
     parsed = ManualIngestionRequest.model_validate(request)
     settings = parsed.settings
-    connector_id, files = _list(settings)
     window = parsed.window()
-    if parsed.files:
-        chosen = pick_named_files(files, parsed.files)
+    now = _now()
+    with closing(PhraseTmsHook(phrase_conn_id=settings.phrase_conn_id)) as hook:
+        connector_id, files = _list(hook, settings)
+        chosen = pick_named_files(files, parsed.files) if parsed.files else files
         selection = select_files(chosen, window=window, include=settings.include, exclude=settings.exclude)
-        selection = selection.model_copy(update={"listed": len(files)})
-    else:
-        selection = select_files(files, window=window, include=settings.include, exclude=settings.exclude)
-    return _selection_output(context, settings, connector_id, selection, window, parsed.extra_job_kwargs())
+        candidates = [
+            Candidate(file=file, why="chosen", version_after=file.last_modified)
+            for file in selection.selected
+        ]
+        decisions = _plan(hook, settings, candidates, files, trusted_langs=None, now=now)
+    push_api_calls(hook.api_calls)  # for the summary (and the UI's Phrase view)
+    counts = {**selection.counts(), "listed": len(files)}
+    return _selection_output(
+        context,
+        settings,
+        connector_id,
+        decisions,
+        counts,
+        window,
+        now=now,
+        extra_kwargs=parsed.extra_job_kwargs(),
+    )
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
 
 
 def _mapped_states(context: Mapping[str, Any], count: int) -> dict[int, str | None]:
@@ -254,8 +405,23 @@ def summarize_run(context: Mapping[str, Any]) -> dict[str, Any]:
     log.info("Ingestion summary\n%s", render_summary(summary))
     if summary.unexpected_failures:
         raise AirflowFailException(summary.failure_message())
+    record_baseline(context, selection.get("baseline"))
     emit_new_jobs_event(context, summary, phrase_conn_id=selection["settings"]["phrase_conn_id"])
     return report
+
+
+def record_baseline(context: Mapping[str, Any], baseline: Mapping[str, Any] | None) -> None:
+    """After a run without unexpected failures: the folder as this run listed it becomes the baseline the
+    next run compares with (see :mod:`airflow_phrase.ingestion.baseline`)."""
+    if not baseline:
+        return
+    listing = Baseline.model_validate(baseline["next"]).model_copy(update={"recorded_at": _now()})
+    if save_baseline(context, baseline["key"], listing):
+        log.info(
+            "Recorded %d file version(s) as listed at %s for the next run",
+            len(listing.files),
+            listing.listed_at,
+        )
 
 
 def emit_new_jobs_event(

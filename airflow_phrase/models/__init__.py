@@ -1,21 +1,34 @@
 """Pydantic models of every Phrase TMS payload the provider sends or reads.
 
-Defined once and shared by the hook, the operators and the emulator, so that what the emulator
-serves and what the hook parses cannot drift apart.
+The hook and the operators read Phrase's responses with them; the emulator builds its responses from
+them too, but what the emulator sends is checked against an independent oracle (the conformance suite in
+``tests/conformance``, on Phrase's published OpenAPI schemas), never against these models.
 """
 
 from ._base import (
+    TIMESTAMP_FORMS,
+    OptionalTimestamp,
     Page,
     PhraseId,
     PhraseRequest,
     PhraseResponse,
     PhraseTimestamp,
+    UnknownValue,
     UtcDateTime,
     format_phrase_timestamp,
+    lenient_enum,
+    parse_phrase_timestamp,
 )
 from .async_requests import AsyncRequest, AsyncRequestReference, AsyncResponse
-from .auth import LoginRequest, LoginResponse, WhoAmI
-from .common import IdReference, NameReference, ProjectReference, UidReference, UserReference
+from .auth import Edition, LoginRequest, LoginResponse, WhoAmI
+from .common import (
+    IdReference,
+    NameReference,
+    OrganizationReference,
+    ProjectReference,
+    UidReference,
+    UserReference,
+)
 from .connectors import (
     AsyncFileOpResponse,
     Connector,
@@ -43,6 +56,7 @@ from .jobs import (
     JobPartV2,
     LanguageCode,
     NotifyProvider,
+    ProjectWorkflowStepReference,
     ProviderOut,
     ProviderReference,
     ProvidersPerLanguage,
@@ -50,10 +64,11 @@ from .jobs import (
     WorkflowStepReference,
     WorkflowStepSettings,
 )
-from .projects import Project, WorkflowStep
+from .projects import Project, ProjectsPage, WorkflowStep
 
 __all__ = [
     "PATH_MAX_LENGTH",
+    "TIMESTAMP_FORMS",
     "AsyncFileOpResponse",
     "AsyncRequest",
     "AsyncRequestReference",
@@ -66,6 +81,7 @@ __all__ = [
     "ConnectorTaskStatus",
     "ConnectorTaskType",
     "DownloadFileRequest",
+    "Edition",
     "ErrorBody",
     "ErrorDetail",
     "FileError",
@@ -84,6 +100,8 @@ __all__ = [
     "LoginResponse",
     "NameReference",
     "NotifyProvider",
+    "OptionalTimestamp",
+    "OrganizationReference",
     "Page",
     "PhraseId",
     "PhraseRequest",
@@ -91,12 +109,15 @@ __all__ = [
     "PhraseTimestamp",
     "Project",
     "ProjectReference",
+    "ProjectWorkflowStepReference",
+    "ProjectsPage",
     "ProviderOut",
     "ProviderReference",
     "ProvidersPerLanguage",
     "RemoteFile",
     "RemoteFileReference",
     "UidReference",
+    "UnknownValue",
     "UserReference",
     "UtcDateTime",
     "WhoAmI",
@@ -104,4 +125,6 @@ __all__ = [
     "WorkflowStepReference",
     "WorkflowStepSettings",
     "format_phrase_timestamp",
+    "lenient_enum",
+    "parse_phrase_timestamp",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._base import PhraseId, PhraseResponse, PhraseTimestamp
+from ._base import OptionalTimestamp, PhraseId, PhraseResponse
 from .common import ProjectReference, UserReference
 from .errors import ErrorDetail
 
@@ -12,13 +12,13 @@ class AsyncRequestReference(PhraseResponse):
 
     id: PhraseId
     action: str | None = None
-    date_created: PhraseTimestamp | None = None
+    date_created: OptionalTimestamp = None
 
 
 class AsyncResponse(PhraseResponse):
     """``AsyncResponseDto``: present once the request finished; ``error_code`` set when it failed."""
 
-    date_created: PhraseTimestamp | None = None
+    date_created: OptionalTimestamp = None
     error_code: str | None = None
     error_desc: str | None = None
     error_details: list[ErrorDetail] | None = None
@@ -31,7 +31,7 @@ class AsyncRequest(PhraseResponse):
 
     id: PhraseId
     created_by: UserReference | None = None
-    date_created: PhraseTimestamp | None = None
+    date_created: OptionalTimestamp = None
     action: str | None = None
     async_response: AsyncResponse | None = None
     parent: AsyncRequest | None = None

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from typing import Any
 
-from ._base import PhraseRequest, PhraseResponse, PhraseTimestamp
-from .common import NameReference, UserReference
+from pydantic import Field, SecretStr, field_validator
+
+from ._base import OptionalTimestamp, PhraseId, PhraseRequest, PhraseResponse, PhraseTimestamp
+from .common import OrganizationReference, UserReference
 
 
 class LoginRequest(PhraseRequest):
@@ -23,19 +25,38 @@ class LoginRequest(PhraseRequest):
 
 
 class LoginResponse(PhraseResponse):
-    """``LoginResponseV3Dto``."""
+    """``LoginResponseV3Dto``. ``expires`` is required: the token cache needs it."""
 
     token: str
     expires: PhraseTimestamp
     user: UserReference | None = None
-    last_invalidate_all_sessions_performed: PhraseTimestamp | None = None
+    last_invalidate_all_sessions_performed: OptionalTimestamp = None
+
+
+class Edition(PhraseResponse):
+    """whoAmI's ``edition`` (the current spec has ``name`` only; older ones also ``id`` and ``title``)."""
+
+    id: PhraseId | None = None
+    name: str | None = None
+    title: str | None = None
 
 
 class WhoAmI(PhraseResponse):
-    """``LoginUserDto`` from ``GET /api2/v1/auth/whoAmI``."""
+    """``LoginUserDto`` from ``GET /api2/v1/auth/whoAmI``.
+
+    ``features`` is the spec's ``FeaturesDto``, an object of flags by name (``{"icuEnabled": true}``);
+    a plain list of enabled names is accepted too, as those names set to ``True``.
+    """
 
     user: UserReference
-    organization: NameReference | None = None
-    edition: dict[str, object] | None = None
-    features: list[str] | None = None
+    organization: OrganizationReference | None = None
+    edition: Edition | None = None
+    features: dict[str, Any] = Field(default_factory=dict)
     csrf_token: str | None = None
+
+    @field_validator("features", mode="before")
+    @classmethod
+    def _features_by_name(cls, value: Any) -> Any:
+        if isinstance(value, (list, tuple)):
+            return {str(name): True for name in value}
+        return value

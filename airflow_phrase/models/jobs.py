@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, PrivateAttr, field_validator, model_validator
 
-from ._base import Page, PhraseId, PhraseRequest, PhraseResponse, PhraseTimestamp, UtcDateTime
+from airflow_phrase.identifiers import NumericId
+
+from ._base import OptionalTimestamp, Page, PhraseId, PhraseRequest, PhraseResponse, UtcDateTime
 from .async_requests import AsyncRequestReference
 from .common import IdReference, ProjectReference, ProviderType, UidReference
 
@@ -37,7 +39,7 @@ LanguageCode = Annotated[str, BeforeValidator(_normalise_language_code), AfterVa
 class ProviderReference(PhraseRequest):
     """A linguist (``USER``) or vendor (``VENDOR``) to assign."""
 
-    id: PhraseId = Field(min_length=1)
+    id: NumericId
     type: ProviderType
 
 
@@ -52,11 +54,15 @@ class NotifyProvider(PhraseRequest):
 
 
 class WorkflowStepSettings(PhraseRequest):
-    """Per-workflow-step settings, for projects with workflow steps. ``id`` is the project's step id."""
+    """Per-workflow-step settings, for projects with workflow steps. ``id`` is the project's step id.
 
-    id: PhraseId = Field(min_length=1)
+    ``assignments`` is required (``JobCreateRequestDtoWorkflowStepConfiguration`` in the spec); give
+    ``[]`` to set only the step's due date or notification.
+    """
+
+    id: NumericId
     due: UtcDateTime | None = None
-    assignments: list[ProvidersPerLanguage] = Field(default_factory=list)
+    assignments: list[ProvidersPerLanguage]
     notify_provider: NotifyProvider | None = None
 
 
@@ -121,42 +127,55 @@ class JobCreateRequest(PhraseRequest):
 
 
 class ProviderOut(PhraseResponse):
+    """``ProviderReference`` in a response: a linguist (``USER``) or vendor (``VENDOR``) assigned."""
+
     id: PhraseId | None = None
-    uid: str | None = None
+    uid: PhraseId | None = None
     type: str | None = None
 
 
 class WorkflowStepReference(PhraseResponse):
+    """``WorkflowStepReference``: the workflow step of a job just created (create job's ``jobs[]``)."""
+
     id: PhraseId | None = None
-    uid: str | None = None
+    uid: PhraseId | None = None
     name: str | None = None
     order: int | None = None
     lqa_enabled: bool | None = None
 
 
+class ProjectWorkflowStepReference(PhraseResponse):
+    """``ProjectWorkflowStepReference``: a job's workflow step in get job and list jobs v2."""
+
+    id: PhraseId | None = None
+    name: str | None = None
+    order: int | None = None
+    workflow_level: int | None = None
+
+
 class JobPartReference(PhraseResponse):
     """``JobPartReference``: one created job (one per target language and workflow step)."""
 
-    uid: str
+    uid: PhraseId
     filename: str | None = None
     target_lang: str | None = None
     status: str | None = None
     imported: bool | None = None
-    date_created: PhraseTimestamp | None = None
-    date_due: PhraseTimestamp | None = None
+    date_created: OptionalTimestamp = None
+    date_due: OptionalTimestamp = None
     workflow_level: int | None = None
     workflow_step: WorkflowStepReference | None = None
     continuous: bool | None = None
-    source_file_uid: str | None = None
+    source_file_uid: PhraseId | None = None
     providers: list[ProviderOut] = Field(default_factory=list)
-    update_source_date: PhraseTimestamp | None = None
+    update_source_date: OptionalTimestamp = None
     notification_interval_in_minutes: int | None = None
     job_assigned_email_template: dict[str, object] | None = None
 
 
 class JobListWarning(PhraseResponse):
     domain: str | None = None
-    job_part_ids: list[str] = Field(default_factory=list)
+    job_part_ids: list[PhraseId] = Field(default_factory=list)
     message: str | None = None
 
 
@@ -170,37 +189,41 @@ class JobList(PhraseResponse):
 
 
 class ImportStatus(PhraseResponse):
-    """``importStatus``: ``RUNNING`` while importing, then ``OK`` or ``ERROR``."""
+    """``importStatus``: ``RUNNING`` while importing, then ``OK`` or ``ERROR`` (any other value kept as is:
+    code compares with those three strings)."""
 
-    status: str
+    status: str | None = None
     error_message: str | None = None
 
 
 class JobPart(PhraseResponse):
     """``JobPartExtendedDto`` from get job."""
 
-    uid: str
-    inner_id: str | None = None
+    uid: PhraseId
+    inner_id: PhraseId | None = None
     filename: str | None = None
     source_lang: str | None = None
     target_lang: str | None = None
     status: str | None = None
     imported: bool | None = None
     import_status: ImportStatus | None = None
-    date_created: PhraseTimestamp | None = None
-    date_due: PhraseTimestamp | None = None
+    date_created: OptionalTimestamp = None
+    date_due: OptionalTimestamp = None
     continuous: bool | None = None
     workflow_level: int | None = None
-    workflow_step: WorkflowStepReference | None = None
+    last_workflow_level: int | None = None
+    workflow_step: ProjectWorkflowStepReference | None = None
     project: ProjectReference | None = None
     providers: list[ProviderOut] = Field(default_factory=list)
-    server_task_id: str | None = None
+    server_task_id: PhraseId | None = None
     words_count: int | None = None
     original_file_directory: str | None = None
-    update_source_date: PhraseTimestamp | None = None
+    update_source_date: OptionalTimestamp = None
 
 
 class RemoteFileReference(PhraseResponse):
+    """``JobRemoteFileReference``: where a job's source file came from (list jobs v2's ``remoteFile``)."""
+
     encoded_file_name: str | None = None
     encoded_folder: str | None = None
     human_readable_file_name: str | None = None
@@ -208,21 +231,42 @@ class RemoteFileReference(PhraseResponse):
 
 
 class JobPartV2(PhraseResponse):
-    """``JobPartReferenceV2``: an item of list jobs v2."""
+    """``JobPartReferenceV2``: an item of list jobs v2.
 
-    uid: str
-    inner_id: str | None = None
+    Phrase's item has no ``workflowLevel``: list jobs v2 lists one workflow level per call (its
+    ``workflowLevel`` query parameter, default 1). :attr:`workflow_level` is that level, which
+    :meth:`~airflow_phrase.hooks.phrase_tms.PhraseTmsHook.iter_jobs` records on every job it lists
+    (:meth:`listed_at_level`), else the level of the job's ``workflowStep`` if Phrase gives it.
+    """
+
+    uid: PhraseId
+    inner_id: PhraseId | None = None
     filename: str | None = None
     status: str | None = None
     target_lang: str | None = None
     imported: bool | None = None
     import_status: ImportStatus | None = None
-    date_created: PhraseTimestamp | None = None
-    date_due: PhraseTimestamp | None = None
+    date_created: OptionalTimestamp = None
+    date_due: OptionalTimestamp = None
     continuous: bool | None = None
-    workflow_level: int | None = None
-    server_task_id: str | None = None
+    workflow_step: ProjectWorkflowStepReference | None = None
+    server_task_id: PhraseId | None = None
+    source_file_uid: PhraseId | None = None
     remote_file: RemoteFileReference | None = None
+
+    _listed_level: int | None = PrivateAttr(default=None)
+
+    def listed_at_level(self, level: int | None) -> JobPartV2:
+        """Record the workflow level the listing asked for (returns ``self``)."""
+        self._listed_level = level
+        return self
+
+    @property
+    def workflow_level(self) -> int | None:
+        """The job's workflow level: the one it was listed at, else its ``workflowStep``'s, else ``None``."""
+        if self._listed_level is not None:
+            return self._listed_level
+        return self.workflow_step.workflow_level if self.workflow_step is not None else None
 
 
 class JobPartsPage(Page):

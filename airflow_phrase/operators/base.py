@@ -1,54 +1,55 @@
-"""What the Phrase operators share: the waiting knobs, the hook, file resolution and the import wait.
+"""What the Phrase operators share: the waiting knobs, the hook, file resolution, the import wait, and the
+state that crosses a deferral.
 
-Operators are rebuilt from the DAG when a deferred task resumes, so nothing here keeps state on
-``self`` between ``execute`` and ``execute_complete``: whatever the resumed half needs travels in
-``defer(kwargs=...)`` or in the trigger event. Every deferral also carries the try's record of waits,
-recapped in the task log when the task resumes, and every hook's API calls are added up in XCom
-(:mod:`airflow_phrase.operators.try_record`).
+Operators are rebuilt from the DAG when a deferred task resumes, so nothing here keeps state on ``self``
+between ``execute`` and the resumed method: whatever the resumed half needs travels in
+``defer(kwargs=...)`` as a typed model dumped to JSON, and is also written to Airflow's task state store
+(``context["task_state_store"]``, Airflow 3.3+) so that a later try, or a resume that lost its kwargs
+(``dag.test()`` of Airflow <= 3.3.2, apache/airflow#69942), finds it there. Every deferral also carries
+the try's record of waits, recapped in the task log when the task resumes, and every hook's API calls are
+added up in XCom (:mod:`airflow_phrase.operators.try_record`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from airflow.sdk import BaseOperator, conf
 from airflow.sdk.exceptions import AirflowFailException
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-from airflow_phrase.exceptions import PhraseApiError, PhraseNotFoundError
-from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
-from airflow_phrase.hooks.remote_files import ResolvedRemoteFile
-from airflow_phrase.links import push_empty_links, push_jobs_links, push_project_link
-from airflow_phrase.models import AsyncRequest
-from airflow_phrase.operators.try_record import TryRecord
-from airflow_phrase.operators.waiting import (
+from airflow_phrase.exceptions import (
+    PhraseApiError,
+    PhraseImportFailedError,
+    PhraseNotFoundError,
     PhraseWaitTimeout,
-    check_import,
-    deadline_after,
-    wait_for_async_request,
-    wait_for_jobs_import,
 )
-from airflow_phrase.triggers.async_request import PhraseAsyncRequestTrigger
-from airflow_phrase.triggers.events import AsyncRequestEvent, parse_event
-from airflow_phrase.validation import validate_params
+from airflow_phrase.links import push_empty_links, push_jobs_links, push_project_link
+from airflow_phrase.operators.try_record import TryRecord
+from airflow_phrase.validation import (
+    check_poll_interval,
+    invalid_arguments,
+    past_due_problems,
+    validate_params,
+)
 
-DEFAULT_CONN_ID = PhraseTmsHook.default_conn_name
+if TYPE_CHECKING:
+    # DAG files import the operators: the hook (requests, aiohttp), the models, the waits and the
+    # triggers are imported where they are used, on the worker or in the triggerer.
+    from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
+    from airflow_phrase.hooks.remote_files import ResolvedRemoteFile
+    from airflow_phrase.hooks.results import JobSummary
+
+#: ``PhraseTmsHook.default_conn_name`` (a test keeps them equal).
+DEFAULT_CONN_ID = "phrase_tms_default"
 
 ArgsT = TypeVar("ArgsT")
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 #: How Phrase answers a folder listing of a connector id that does not exist.
 _CONNECTOR_ID_STATUSES = frozenset({400, 404})
-
-#: Logged when a deferred task resumes without the kwargs it deferred with. The triggerer merges them
-#: with the event, but ``dag.test()`` of Airflow 3.3.2 and earlier passes the event alone
-#: (fixed by apache/airflow#69942); the operators then re-read what they need from Phrase.
-RESUMED_WITHOUT_KWARGS = (
-    "Resumed without the state this task deferred with (dag.test() of Airflow <= 3.3.2 drops it); "
-    "reading it back from Phrase"
-)
 
 #: The job fields of ``JobCreateRequestDto``, as operator parameters (all templated).
 JOB_TEMPLATE_FIELDS: tuple[str, ...] = (
@@ -81,10 +82,54 @@ def _seconds(value: timedelta | float | int | None, name: str) -> float | None:
     return seconds
 
 
-def jobs_label(result: dict[str, Any]) -> str:
+def refuse_past_due(args: Any, task_id: str) -> None:
+    """Fail (``AirflowFailException`` naming the field) if ``due`` or a ``workflow_settings`` step's
+    ``due`` has passed: Phrase would create the jobs already overdue.
+
+    Checked when a task starts, before any call, and never when it resumes after a deferral (a due date
+    may pass while the task waits for Phrase; the jobs were created before it did).
+    """
+    dues = [("due", getattr(args, "due", None))] + [
+        (f"workflow_settings[{index}].due", step.due)
+        for index, step in enumerate(getattr(args, "workflow_settings", None) or [])
+    ]
+    problems = past_due_problems(dues)
+    if problems:
+        raise invalid_arguments(task_id, problems)
+
+
+def jobs_label(project_uid: str, job_uids: Sequence[str]) -> str:
     """``"jobs x, y of project P"`` for messages."""
-    uids = ", ".join(result.get("job_uids") or []) or "(none)"
-    return f"jobs {uids} of project {result.get('project_uid')}"
+    return f"jobs {', '.join(job_uids) or '(none)'} of project {project_uid}"
+
+
+# ---------------------------------------------------------------------------------- task state store
+
+
+def save_state(context: Any, key: str, state: BaseModel) -> None:
+    """Keep ``state`` in the task state store of this task instance (no-op where there is none)."""
+    store = context.get("task_state_store") if hasattr(context, "get") else None
+    if store is not None:
+        store.set(key, state.model_dump(mode="json"))
+
+
+def load_state(context: Any, key: str, model_cls: type[ModelT]) -> ModelT | None:
+    """The state an earlier step of this task instance kept under ``key`` (``None`` if none, or if it
+    does not read as ``model_cls``: a state written by an incompatible version is ignored)."""
+    store = context.get("task_state_store") if hasattr(context, "get") else None
+    if store is None:
+        return None
+    raw = store.get(key)
+    if raw is None:
+        return None
+    try:
+        return model_cls.model_validate(raw)
+    except ValidationError:
+        return None
+
+
+def has_state_store(context: Any) -> bool:
+    return hasattr(context, "get") and context.get("task_state_store") is not None
 
 
 class PhraseBaseOperator(BaseOperator):
@@ -104,6 +149,8 @@ class PhraseBaseOperator(BaseOperator):
     def new_hook(self, phrase_conn_id: str) -> PhraseTmsHook:
         """A new hook on the (rendered, validated) connection id. Built per call, never stored; its API
         calls are added to the try's total in XCom when it is closed."""
+        from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
+
         return self.try_record.watch(PhraseTmsHook(phrase_conn_id=phrase_conn_id))
 
     @property
@@ -134,31 +181,52 @@ class PhraseBaseOperator(BaseOperator):
         """``BaseOperator.resume_execution``, after a recap of the try's waits in the task log."""
         return super().resume_execution(next_method, self.try_record.resumed(next_kwargs, self.log), context)
 
-    def validate_template_fields(self, model_cls: type[ModelT]) -> ModelT:
-        """The rendered ``template_fields`` validated with ``model_cls`` (whose fields are exactly them).
+    def validate_template_fields(self, model_cls: type[ModelT], **extra: Any) -> ModelT:
+        """The rendered ``template_fields`` (and ``extra`` values) validated with ``model_cls``.
 
         Raises ``AirflowFailException`` naming each bad argument and the fix.
         """
-        return validate_params(
-            model_cls, self.task_id, **{name: getattr(self, name) for name in self.template_fields}
-        )
+        values = {name: getattr(self, name) for name in self.template_fields}
+        return validate_params(model_cls, self.task_id, **values, **extra)
 
     def validate_first(self, context: Any, validate: Callable[[], ArgsT]) -> ArgsT:
-        """``validate()`` at the start of ``execute``; if the arguments are bad, the extra links get an
-        empty value before the task fails (so they resolve quietly, see :mod:`airflow_phrase.links`)."""
+        """``validate()`` at the start of ``execute``, then the checks that hold only when a task starts
+        (a due date must not have passed: see :func:`refuse_past_due`); if the arguments are bad, the
+        extra links get an empty value before the task fails (so they resolve quietly, see
+        :mod:`airflow_phrase.links`)."""
         try:
-            return validate()
+            args = validate()
+            refuse_past_due(args, self.task_id)
         except Exception:
             push_empty_links(context, self.operator_extra_links)
             raise
+        return args
 
     def push_project_link(self, context: Any, hook: PhraseTmsHook, project_uid: str) -> None:
         """The project URL under every Phrase link of this operator (the jobs link until jobs exist)."""
         push_project_link(context, hook, project_uid, links=self.operator_extra_links)
 
     @staticmethod
-    def push_jobs_links(context: Any, hook: PhraseTmsHook, result: dict[str, Any]) -> None:
-        push_jobs_links(context, hook, result["project_uid"], result["jobs"])
+    def push_jobs_links(
+        context: Any, hook: PhraseTmsHook, project_uid: str, jobs: Sequence[JobSummary]
+    ) -> None:
+        push_jobs_links(context, hook, project_uid, [job.to_xcom() for job in jobs])
+
+    def check_project_languages(self, hook: PhraseTmsHook, project_uid: str, target_langs: list[str]) -> None:
+        """Read the project (cached by the hook for the rest of the task) and fail at once, naming the
+        argument, if it does not exist or a target language is not one of its languages."""
+        from airflow_phrase.operators.params import refuse_languages_not_in_project
+
+        try:
+            project = hook.get_project(project_uid)
+        except PhraseApiError as error:
+            if error.status != 404:
+                raise
+            raise invalid_arguments(
+                self.task_id,
+                [f"project_uid: Phrase has no project {project_uid!r} (HTTP 404); check the project uid"],
+            ) from error
+        refuse_languages_not_in_project(project, target_langs, self.task_id)
 
     @staticmethod
     def resolve_file(hook: PhraseTmsHook, connector: str, folder: str, file: str) -> ResolvedRemoteFile:
@@ -202,14 +270,14 @@ class PhraseWaitingOperator(PhraseBaseOperator):
     ) -> None:
         super().__init__(**kwargs)
         self.deferrable = deferrable
-        if _seconds(poll_interval, "poll_interval") is None:
-            raise ValueError("poll_interval must be set")
-        self.poll_interval = float(poll_interval)
+        self.poll_interval = check_poll_interval(poll_interval)
         self.wait_timeout = wait_timeout
         _seconds(wait_timeout, "wait_timeout")
 
     def wait_deadline(self) -> float | None:
         """Absolute deadline (epoch seconds) of a wait starting now."""
+        from airflow_phrase.hooks.waits import deadline_after
+
         execution = self.execution_timeout.total_seconds() if self.execution_timeout else None
         return deadline_after(_seconds(self.wait_timeout, "wait_timeout"), execution)
 
@@ -217,80 +285,126 @@ class PhraseWaitingOperator(PhraseBaseOperator):
 
     def wait_until_imported(
         self,
-        context: Any,
         hook: PhraseTmsHook,
-        result: dict[str, Any],
         *,
         phrase_conn_id: str,
+        project_uid: str,
+        job_uids: Sequence[str],
         deadline: float | None,
         method_name: str,
-    ) -> dict[str, Any]:
-        """Wait until Phrase imported the jobs of ``result``; defers (resuming in ``method_name``) if
-        deferrable and the jobs were created now. Returns ``result``."""
-        async_request_id = result.get("async_request_id")
-        if not async_request_id:
-            # The jobs were found rather than created: no async request id, watch the jobs themselves.
-            if result["job_uids"]:
-                self.log.info("Waiting for the import of existing %s", jobs_label(result))
-                wait_for_jobs_import(
-                    hook,
-                    result["project_uid"],
-                    result["job_uids"],
-                    poll_interval=self.poll_interval,
-                    deadline=deadline,
-                )
-            return result
-        # An async request id means the jobs were created a moment ago, by this try: their import has
-        # not finished yet, so the first look is one interval later (the trigger's first poll, or the
-        # poke wait's).
+        kwargs: dict[str, Any],
+    ) -> None:
+        """Wait until Phrase imported the file into ``job_uids``: defer (resuming in ``method_name`` with
+        ``kwargs``) if deferrable, else poll on the worker. Jobs created a moment ago are never imported
+        yet, so the first look is one interval later (the trigger's first poll, or the poke wait's).
+
+        On the worker: raises ``PhraseImportFailedError`` / ``PhraseWaitTimeout``; returns when imported.
+        """
+        from airflow_phrase.triggers.jobs_import import PhraseJobsImportTrigger
+
+        label = jobs_label(project_uid, job_uids)
+        self.log.info("Waiting for Phrase to import %s", label)
         if self.deferrable:
             self.defer(
-                trigger=PhraseAsyncRequestTrigger(
+                trigger=PhraseJobsImportTrigger(
                     phrase_conn_id=phrase_conn_id,
-                    async_request_id=async_request_id,
+                    project_uid=project_uid,
+                    job_uids=list(job_uids),
                     poll_interval=self.poll_interval,
                     deadline=deadline,
                 ),
                 method_name=method_name,
-                kwargs={"result": result},
+                kwargs=kwargs,
                 timeout=None,  # the trigger's deadline reports the timeout as an event
             )
-        request = wait_for_async_request(
-            hook, async_request_id, poll_interval=self.poll_interval, deadline=deadline, wait_first=True
+        hook.wait_for_jobs_import(
+            project_uid,
+            job_uids,
+            jobs_label=label,
+            poll_interval=self.poll_interval,
+            deadline=deadline,
+            wait_first=True,
         )
-        check_import(request, jobs_label=jobs_label(result), job_uids=result["job_uids"])
-        self.log.info("Phrase imported %s", jobs_label(result))
-        return result
+        self.log.info("Phrase imported %s", label)
 
-    def complete_import(
-        self,
-        event: dict[str, Any] | None,
-        result: dict[str, Any] | None,
-        rebuild: Callable[[str], dict[str, Any]],
-    ) -> dict[str, Any]:
-        """The resumed half of :meth:`wait_until_imported`: validate the event, fail or return ``result``.
+    @staticmethod
+    def import_verdict(event: dict[str, Any] | None) -> None:
+        """The resumed half of :meth:`wait_until_imported`: validate the event; fail or time out as it says.
 
-        ``rebuild(async_request_id)`` re-reads the result from Phrase when the defer kwargs are missing.
+        Raises ``PhraseImportFailedError`` (Phrase's verdict: an expected failure),
+        ``AirflowFailException`` (the wait failed for good) or ``PhraseWaitTimeout``.
         """
-        parsed = parse_event(AsyncRequestEvent, event)
-        if result is None:
-            self.log.warning(RESUMED_WITHOUT_KWARGS)
-            result = rebuild(parsed.async_request_id)
-        label = jobs_label(result)
-        request = AsyncRequest.model_validate(parsed.async_request) if parsed.async_request else None
-        if parsed.status == "error":
-            if request is not None:  # Phrase's verdict (errorCode / errorDesc) → PhraseImportFailedError
-                check_import(request, jobs_label=label, job_uids=result.get("job_uids") or [])
-            # No verdict: the trigger could not read the request (e.g. HTTP 403), not a failed import.
-            raise AirflowFailException(
-                f"Waiting for Phrase to import {label} (async request {parsed.async_request_id}) failed: "
-                f"{parsed.message}"
-            )
+        from airflow_phrase.triggers.events import JobsImportEvent, parse_event
+
+        parsed = parse_event(JobsImportEvent, event)
+        label = jobs_label(parsed.project_uid, parsed.job_uids)
         if parsed.status == "timeout":
-            raise PhraseWaitTimeout(
-                f"Timed out waiting for Phrase to import {label} "
-                f"(async request {parsed.async_request_id}): {parsed.message}"
-            )
-        if request is not None:  # belt and braces: a success never carries an errorCode
-            check_import(request, jobs_label=label, job_uids=result.get("job_uids") or [])
-        return result
+            raise PhraseWaitTimeout(f"Timed out waiting for Phrase to import {label}: {parsed.message}")
+        if parsed.status == "error":
+            if parsed.failed_jobs:
+                raise PhraseImportFailedError(
+                    what=label,
+                    error_code=None,
+                    error_desc=parsed.failed_jobs[0].get("errorMessage"),
+                    job_uids=[str(job.get("uid")) for job in parsed.failed_jobs],
+                )
+            raise AirflowFailException(f"Waiting for Phrase to import {label} failed: {parsed.message}")
+
+
+class PhraseJobOperator(PhraseWaitingOperator):
+    """Base of the operators that create jobs: the job fields of Phrase's ``JobCreateRequestDto``, declared
+    once here (not for direct use). All templated; validated after rendering, before any call.
+
+    :param target_langs: target languages (project languages, e.g. ``["de", "fr_fr"]``).
+    :param continuous: create continuous jobs.
+    :param due: due date (aware ``datetime`` or ISO 8601 string with offset); projects without workflow.
+    :param workflow_settings: per-step settings ``[{"id", "due", "assignments", "notifyProvider"}]``.
+    :param assignments: ``[{"targetLang", "providers": [{"id", "type": "USER"|"VENDOR"}]}]``.
+    :param import_settings: ``{"uid": ...}`` of re-usable import settings.
+    :param use_project_file_import_settings: use the project's file import settings.
+    :param callback_url: Phrase calls it when the jobs are created.
+    :param path: original destination directory (at most 255 characters).
+    :param pre_translate: pre-translate after import.
+    :param semantic_markup: semantic markup processing after import.
+    :param xml_assistant_profile: ``{"uid": ...}`` of an XML assistant profile.
+    :param notify_provider: ``{"organizationEmailTemplate": {"id"}, "notificationIntervalInMinutes"}``.
+    :param wait_for_import: also wait until Phrase imported the file into the jobs, and fail with Phrase's
+        message if it could not.
+    """
+
+    template_fields_renderers = JOB_TEMPLATE_RENDERERS
+
+    def __init__(
+        self,
+        *,
+        target_langs: list[str] | str,
+        continuous: bool = False,
+        due: Any = None,
+        workflow_settings: list[dict[str, Any]] | None = None,
+        assignments: list[dict[str, Any]] | None = None,
+        import_settings: dict[str, Any] | None = None,
+        use_project_file_import_settings: bool | None = None,
+        callback_url: str | None = None,
+        path: str | None = None,
+        pre_translate: bool | None = None,
+        semantic_markup: bool | None = None,
+        xml_assistant_profile: dict[str, Any] | None = None,
+        notify_provider: dict[str, Any] | None = None,
+        wait_for_import: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.target_langs = target_langs
+        self.continuous = continuous
+        self.due = due
+        self.workflow_settings = workflow_settings
+        self.assignments = assignments
+        self.import_settings = import_settings
+        self.use_project_file_import_settings = use_project_file_import_settings
+        self.callback_url = callback_url
+        self.path = path
+        self.pre_translate = pre_translate
+        self.semantic_markup = semantic_markup
+        self.xml_assistant_profile = xml_assistant_profile
+        self.notify_provider = notify_provider
+        self.wait_for_import = wait_for_import

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import closing
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
 from airflow_phrase.links import PhraseProjectLink
-from airflow_phrase.models import DownloadFileRequest
 from airflow_phrase.operators.base import PhraseBaseOperator
-from airflow_phrase.operators.params import DownloadArgs
-from airflow_phrase.operators.results import file_identity, iso
+
+if TYPE_CHECKING:  # imported where used: DAG files import this module (see operators/base.py)
+    from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
+    from airflow_phrase.operators.params import DownloadArgs
 
 
 class PhraseConnectorDownloadOperator(PhraseBaseOperator):
@@ -71,6 +71,8 @@ class PhraseConnectorDownloadOperator(PhraseBaseOperator):
 
     def validated_args(self) -> DownloadArgs:
         """The rendered arguments, validated (raises ``AirflowFailException`` naming the bad ones)."""
+        from airflow_phrase.operators.params import DownloadArgs
+
         return self.validate_template_fields(DownloadArgs)
 
     def execute(self, context: Any) -> dict[str, Any]:
@@ -79,6 +81,8 @@ class PhraseConnectorDownloadOperator(PhraseBaseOperator):
             return self._start(context, hook, args)
 
     def _start(self, context: Any, hook: PhraseTmsHook, args: DownloadArgs) -> dict[str, Any]:
+        from airflow_phrase.models import DownloadFileRequest
+
         self.push_project_link(context, hook, args.project_uid)
         resolved = self.resolve_file(hook, args.connector, args.folder, args.file)
         started = hook.start_connector_download(
@@ -94,9 +98,15 @@ class PhraseConnectorDownloadOperator(PhraseBaseOperator):
             resolved.connector_id,
             args.project_uid,
         )
+        file = resolved.version
         return {
             "download_task_id": started.id,
-            **file_identity(resolved),
+            "connector_id": file.connector_id,
+            "folder": file.encoded_folder,
+            "file": file.encoded_name,
+            "file_name": file.name,
+            "folder_path": file.folder_path,
+            "last_modified": file.last_modified.isoformat() if file.last_modified else None,
             "project_uid": args.project_uid,
-            "date_created": iso(started.date_created),
+            "date_created": started.date_created.isoformat() if started.date_created else None,
         }

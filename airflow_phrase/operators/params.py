@@ -9,31 +9,27 @@ settings, path length, aware datetimes, ...) are written once, there.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, field_validator
 
-from airflow_phrase.models import JobCreateRequest, LanguageCode, PhraseId, ProvidersPerLanguage
-
-NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-#: An id Phrase may write as a number; never empty.
-NonEmptyId = Annotated[PhraseId, Field(min_length=1)]
+from airflow_phrase.languages import normalise_language
+from airflow_phrase.models import JobCreateRequest, LanguageCode, Project, ProvidersPerLanguage
+from airflow_phrase.operators.ingest_state import IngestPlan
+from airflow_phrase.validation import (
+    ConnectorRef,
+    DownloadTaskIdArg,
+    NameText,
+    ProjectUidArg,
+    StrictFlag,
+    coerce_list,
+    coerce_structure,
+    invalid_arguments,
+    native_text,
+    strict_flag,
+)
 
 _JOB_FIELDS = frozenset(JobCreateRequest.model_fields)
-
-
-class WaitArgs(BaseModel):
-    """How an operator waits (not sent to Phrase)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    poll_interval: float = Field(gt=0)
-    wait_timeout: timedelta | None = None
-
-    @property
-    def wait_timeout_seconds(self) -> float | None:
-        return self.wait_timeout.total_seconds() if self.wait_timeout is not None else None
 
 
 class FileArgs(BaseModel):
@@ -41,11 +37,11 @@ class FileArgs(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    phrase_conn_id: NonEmpty
-    connector: NonEmptyId
-    folder: NonEmpty = "/"
-    file: NonEmpty
-    project_uid: NonEmpty
+    phrase_conn_id: NameText
+    connector: ConnectorRef
+    folder: NameText = "/"
+    file: NameText
+    project_uid: ProjectUidArg
 
 
 class DownloadArgs(FileArgs):
@@ -55,9 +51,29 @@ class DownloadArgs(FileArgs):
     target_lang: LanguageCode | None = None
 
 
-def normalise_language(lang: str) -> str:
-    """A language code in Phrase's form, for comparing codes (``fr-FR`` / ``fr_FR`` → ``fr_fr``)."""
-    return lang.strip().replace("-", "_").lower()
+def refuse_languages_not_in_project(
+    project: Project, target_langs: Iterable[str], task_id: str, *, field: str = "target_langs"
+) -> None:
+    """Fail (``AirflowFailException`` naming ``field``) if a target language is not one of the project's.
+
+    Phrase refuses to create jobs for them; checked before the download, so nothing is started for jobs
+    that cannot be created. A project read without its languages (a role that does not see them) is
+    not checked.
+    """
+    if not project.target_langs:
+        return
+    allowed = {normalise_language(lang) for lang in project.target_langs}
+    stray = [lang for lang in target_langs if normalise_language(lang) not in allowed]
+    if stray:
+        raise invalid_arguments(
+            task_id,
+            [
+                f"{field}: {', '.join(stray)} {'is' if len(stray) == 1 else 'are'} not among the target "
+                f"languages of project {project.uid} ({', '.join(project.target_langs)}); remove "
+                f"{'it' if len(stray) == 1 else 'them'} or add {'it' if len(stray) == 1 else 'them'} to "
+                "the project in Phrase"
+            ],
+        )
 
 
 def narrow_job_request(request: JobCreateRequest, target_langs: Iterable[str]) -> JobCreateRequest:
@@ -97,9 +113,41 @@ def narrow_job_request(request: JobCreateRequest, target_langs: Iterable[str]) -
 
 
 class _JobArgs(JobCreateRequest):
-    """The job fields plus ``continuous``; :meth:`job_request` gives the request body model."""
+    """The job fields plus ``continuous``; :meth:`job_request` gives the request body model.
 
-    continuous: bool = False
+    Stricter about what a DAG passes than the request model is about what Phrase accepts: flags are
+    booleans or the texts true / false, and list and mapping fields may be given as the text a template
+    renders without native rendering (see :mod:`airflow_phrase.validation`).
+    """
+
+    continuous: StrictFlag = False
+
+    @field_validator("target_langs", mode="before")
+    @classmethod
+    def _list_text(cls, value: Any) -> Any:
+        return coerce_list(value)
+
+    @field_validator(
+        "workflow_settings",
+        "assignments",
+        "import_settings",
+        "notify_provider",
+        "xml_assistant_profile",
+        mode="before",
+    )
+    @classmethod
+    def _structure_text(cls, value: Any) -> Any:
+        return coerce_structure(value)
+
+    @field_validator("use_project_file_import_settings", "pre_translate", "semantic_markup", mode="before")
+    @classmethod
+    def _flag(cls, value: Any) -> Any:
+        return None if value is None else strict_flag(value)
+
+    @field_validator("path", mode="before")
+    @classmethod
+    def _path_text(cls, value: Any) -> Any:
+        return None if value is None else native_text(value)
 
     def job_request(self) -> JobCreateRequest:
         # Re-validated through the parent model so nothing but JobCreateRequestDto fields is sent.
@@ -109,17 +157,19 @@ class _JobArgs(JobCreateRequest):
 class CreateJobArgs(_JobArgs):
     """Arguments of :class:`~airflow_phrase.operators.create_job.PhraseCreateJobFromConnectorTaskOperator`."""
 
-    phrase_conn_id: NonEmpty
-    project_uid: NonEmpty
-    download_task_id: NonEmptyId
+    phrase_conn_id: NameText
+    project_uid: ProjectUidArg
+    download_task_id: DownloadTaskIdArg
 
 
 class IngestArgs(_JobArgs):
     """Arguments of :class:`~airflow_phrase.operators.ingest.PhraseIngestConnectorFileOperator`."""
 
-    phrase_conn_id: NonEmpty
-    connector: NonEmptyId
-    folder: NonEmpty = "/"
-    file: NonEmpty
-    project_uid: NonEmpty
+    phrase_conn_id: NameText
+    connector: ConnectorRef
+    folder: NameText = "/"
+    file: NameText
+    project_uid: ProjectUidArg
     source_lang: LanguageCode | None = None
+    #: The ingestion run's decision for this file (see ``operators/ingest_state.py``).
+    plan: IngestPlan | None = None

@@ -74,6 +74,9 @@ def describe_trigger(trigger: Any) -> str:
     if hasattr(trigger, "download_task_id"):
         project = getattr(trigger, "project_uid", "?")
         return f"Phrase download task {trigger.download_task_id} (project {project})"
+    if hasattr(trigger, "job_uids"):
+        project = getattr(trigger, "project_uid", "?")
+        return f"the import of Phrase jobs {', '.join(trigger.job_uids)} (project {project})"
     if hasattr(trigger, "async_request_id"):
         return f"Phrase async request {trigger.async_request_id} (the jobs' import)"
     return type(trigger).__name__

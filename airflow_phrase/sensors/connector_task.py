@@ -35,44 +35,28 @@ from airflow.sdk.exceptions import (
     AirflowSkipException,
     AirflowTaskTimeout,
 )
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, StringConstraints
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict
 
-from airflow_phrase.models import ConnectorTaskState, ConnectorTaskStatus
-from airflow_phrase.triggers._common import describe, is_transient
-from airflow_phrase.triggers.connector_task import PhraseConnectorTaskTrigger
-from airflow_phrase.triggers.events import ConnectorTaskEvent, parse_event
-from airflow_phrase.validation import validate_params
+from airflow_phrase.classification import worth_polling_again
+from airflow_phrase.validation import (
+    DownloadTaskIdArg,
+    NameText,
+    ProjectUidArg,
+    check_poll_interval,
+    validate_params,
+)
 
 if TYPE_CHECKING:
+    # DAG files import this module: the hook (HTTP libraries), the models and the trigger are imported
+    # where they are used, on the worker or in the triggerer.
     from airflow.sdk import Context
 
     from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
+    from airflow_phrase.models import ConnectorTaskState
 
 #: How far before the sensor's own timeout a task may have been created and still be waited for,
 #: when no ``created_after`` is given (Phrase's default listing window).
 DEFAULT_CREATED_LOOKBACK = timedelta(hours=24)
-
-
-def _check_project_uid(value: str) -> str:
-    if not value.isascii() or not value.isalnum() or len(value) > 64:
-        raise ValueError(
-            f"{value!r} is not a Phrase project uid (letters and digits only, "
-            "e.g. 'prjWebsite000000000001'); copy it from the project's URL in Phrase"
-        )
-    return value
-
-
-def _check_task_id(value: str) -> str:
-    if not value.isascii() or not all(char.isalnum() or char in "-_" for char in value) or len(value) > 64:
-        raise ValueError(
-            f"{value!r} is not a connector task id (the 'id' returned by the async download, e.g. '310001'); "
-            "pass the download operator's XCom 'download_task_id'"
-        )
-    return value
-
-
-def _id_to_str(value: Any) -> Any:
-    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 def _blank_to_none(value: Any) -> Any:
@@ -85,12 +69,15 @@ class ConnectorTaskSensorArgs(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    phrase_conn_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-    project_uid: Annotated[str, StringConstraints(min_length=1), AfterValidator(_check_project_uid)]
-    download_task_id: Annotated[
-        str, BeforeValidator(_id_to_str), StringConstraints(min_length=1), AfterValidator(_check_task_id)
-    ]
+    phrase_conn_id: NameText
+    project_uid: ProjectUidArg
+    download_task_id: DownloadTaskIdArg
     created_after: Annotated[AwareDatetime | None, BeforeValidator(_blank_to_none)] = None
+
+
+def _describe(error: BaseException) -> str:
+    """A one-line description. This provider's exceptions never carry credentials."""
+    return f"{type(error).__name__}: {error}"
 
 
 def failure_message(task_id: str, status: str, error_message: str | None) -> str:
@@ -138,6 +125,7 @@ class PhraseConnectorTaskSensor(BaseSensorOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(poke_interval=poke_interval, **kwargs)
+        check_poll_interval(self.poke_interval, "poke_interval")
         self.project_uid = project_uid
         self.download_task_id = download_task_id
         self.created_after = created_after
@@ -194,6 +182,8 @@ class PhraseConnectorTaskSensor(BaseSensorOperator):
         if first:
             self.log.info("Connector download task finished before deferring; not deferring.")
             return first.xcom_value if isinstance(first, PokeReturnValue) else None
+        from airflow_phrase.triggers.connector_task import PhraseConnectorTaskTrigger
+
         args = self.validated_args()
         deadline = time.time() + self.timeout
         self.defer(
@@ -201,7 +191,7 @@ class PhraseConnectorTaskSensor(BaseSensorOperator):
                 phrase_conn_id=args.phrase_conn_id,
                 project_uid=args.project_uid,
                 download_task_id=args.download_task_id,
-                poll_interval=self.poke_interval or 1.0,
+                poll_interval=self.poke_interval,
                 deadline=deadline,
                 created_after=self.created_after_bound().isoformat(),
             ),
@@ -240,11 +230,13 @@ class PhraseConnectorTaskSensor(BaseSensorOperator):
         except AirflowException as error:
             # As in the trigger: transient trouble that outlasted the hook's retries waits for the next
             # check; anything else (404, 401/403, a broken connection) cannot get better by retrying.
-            if is_transient(error):
-                self.log.warning("Checking Phrase failed, trying again at the next poke: %s", describe(error))
+            if worth_polling_again(error):
+                self.log.warning(
+                    "Checking Phrase failed, trying again at the next poke: %s", _describe(error)
+                )
                 return False
             raise AirflowFailException(
-                waiting_failed_message(args.download_task_id, args.project_uid, describe(error))
+                waiting_failed_message(args.download_task_id, args.project_uid, _describe(error))
             ) from error
         if state is None:
             self.log.warning(
@@ -258,16 +250,19 @@ class PhraseConnectorTaskSensor(BaseSensorOperator):
         return self._outcome(state)
 
     def _outcome(self, state: ConnectorTaskState) -> bool | PokeReturnValue:
-        if state.status is ConnectorTaskStatus.NEW:
+        if not state.is_finished:
             self.log.info("Connector task %s is still %s", state.id, state.status.value)
             return False
-        if state.status.is_failure:
-            raise AirflowFailException(failure_message(state.id, state.status.value, state.error_message))
+        if state.is_failure:
+            raise AirflowFailException(failure_message(state.id, state.status.value, state.failure_detail))
         self.log.info("Connector task %s ended %s", state.id, state.status.value)
         return PokeReturnValue(is_done=True, xcom_value=state.to_wire())
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Resume after the trigger: return the task state, or fail / time out as the event says."""
+        from airflow_phrase.models import ConnectorTaskState
+        from airflow_phrase.triggers.events import ConnectorTaskEvent, parse_event
+
         result = parse_event(ConnectorTaskEvent, event)
         if result.status == "success":
             assert result.task_state is not None  # guaranteed by the event model
@@ -275,9 +270,11 @@ class PhraseConnectorTaskSensor(BaseSensorOperator):
             return result.task_state
         if result.status == "timeout":
             raise AirflowSensorTimeout(f"Sensor has timed out: {result.message}")
-        status = (result.task_state or {}).get("status")
-        if status in (ConnectorTaskStatus.ERROR.value, ConnectorTaskStatus.CONVERTER_ERROR.value):
-            raise AirflowFailException(failure_message(result.download_task_id, str(status), result.message))
+        state = ConnectorTaskState.model_validate(result.task_state) if result.task_state else None
+        if state is not None and state.is_failure:
+            raise AirflowFailException(
+                failure_message(result.download_task_id, state.status.value, result.message)
+            )
         raise AirflowFailException(
             waiting_failed_message(result.download_task_id, result.project_uid, result.message)
         )

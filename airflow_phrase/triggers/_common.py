@@ -10,20 +10,8 @@ from typing import Any
 
 from pydantic import AwareDatetime, TypeAdapter, ValidationError
 
-from airflow_phrase.exceptions import PhraseApiError, PhraseConnectionError
-from airflow_phrase.hooks.retry import (
-    ALWAYS_RETRYABLE_STATUSES,
-    GET_RETRYABLE_STATUSES,
-    IDEMPOTENT_RETRYABLE_STATUSES,
-    RetryPolicy,
-)
-
-#: API errors worth another poll next interval: the hook already retried them within one poll, and a
-#: wait that lasts minutes or hours should outlive a bad minute of the API.
-#: 408 as well: a proxy's request timeout says nothing about the request itself.
-TRANSIENT_STATUSES = (
-    ALWAYS_RETRYABLE_STATUSES | IDEMPOTENT_RETRYABLE_STATUSES | GET_RETRYABLE_STATUSES | frozenset({408})
-)
+from airflow_phrase.classification import worth_polling_again
+from airflow_phrase.hooks.retry import RetryPolicy
 
 _AWARE_DATETIME: TypeAdapter[AwareDatetime] = TypeAdapter(AwareDatetime)
 
@@ -100,10 +88,10 @@ def deadline_text(deadline: float | None) -> str:
 
 
 def is_transient(error: BaseException) -> bool:
-    """Whether polling again later may succeed where the hook's retries did not."""
-    if isinstance(error, PhraseConnectionError):
-        return True
-    return isinstance(error, PhraseApiError) and error.status in TRANSIENT_STATUSES
+    """Whether polling again later may succeed where the hook's retries did not: a transient or ambiguous
+    failure (the one table: :mod:`airflow_phrase.classification`). A wait that lasts minutes or hours
+    should outlive a bad minute of the API."""
+    return worth_polling_again(error)
 
 
 def describe(error: BaseException) -> str:

@@ -46,6 +46,7 @@ from airflow_phrase.triggers._common import (
     sleep_until,
 )
 from airflow_phrase.triggers.events import AsyncRequestEvent
+from airflow_phrase.validation import check_poll_interval
 
 if TYPE_CHECKING:
     from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
@@ -75,8 +76,7 @@ class PhraseAsyncRequestTrigger(BaseTrigger):
         not_before: float | None = None,
     ) -> None:
         super().__init__()
-        if poll_interval <= 0:
-            raise ValueError(f"poll_interval must be a positive number of seconds, got {poll_interval!r}")
+        check_poll_interval(poll_interval)  # the floor, as for the operators and the sensor
         self.phrase_conn_id = phrase_conn_id
         self.async_request_id = str(async_request_id)
         self.poll_interval = float(poll_interval)

@@ -6,7 +6,9 @@ poller of its (connection, project) in :mod:`airflow_phrase.triggers.coalescing`
 waiting tasks of one project cost one listing per interval. It yields exactly one
 :class:`~airflow_phrase.triggers.events.ConnectorTaskEvent`:
 
-* ``success``: the task ended ``SUCCESS``; ``task_state`` is its state (Phrase's JSON);
+* ``success``: the task ended ``SUCCESS`` (and, with a claim, no lower rival claim of the same file
+  version is pending: see :mod:`airflow_phrase.hooks.claims`); ``task_state`` is its state (Phrase's
+  JSON), ``rivals_used`` the rival downloads jobs were created from;
 * ``error``: the task ended ``ERROR`` / ``CONVERTER_ERROR`` (``message`` is Phrase's ``errorMessage``),
   or polling failed for good (a non-retryable API or configuration error);
 * ``timeout``: the absolute ``deadline`` passed first.
@@ -34,10 +36,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_phrase.hooks.claims import DEFAULT_ABANDON_AFTER, ClaimCheck, check_claim, is_failed, is_finished
 from airflow_phrase.models import ConnectorTaskState
 from airflow_phrase.triggers._common import (
     created_after_kwarg,
@@ -51,18 +55,10 @@ from airflow_phrase.triggers._common import (
     seconds_left,
     sleep_until,
 )
-from airflow_phrase.triggers.coalescing import (
-    ConnectorTaskPoller,
-    PollDelayed,
-    PollFailed,
-    TaskFinished,
-    TaskNotVisible,
-    TaskPending,
-    Waiter,
-    register,
-    unregister,
-)
+from airflow_phrase.triggers.coalescing import PollDelayed, PollFailed, Snapshot, Waiter, register, unregister
 from airflow_phrase.triggers.events import ConnectorTaskEvent
+from airflow_phrase.triggers.pollers import ConnectorTasksPoller
+from airflow_phrase.validation import check_poll_interval
 
 
 class PhraseConnectorTaskTrigger(BaseTrigger):
@@ -74,12 +70,18 @@ class PhraseConnectorTaskTrigger(BaseTrigger):
     :param poll_interval: seconds between polls (the shared poller uses its waiters' shortest interval).
     :param deadline: absolute epoch seconds; when it passes the trigger yields a ``timeout`` event.
     :param created_after: timezone-aware ISO 8601; listed as ``dateCreatedFrom`` (Phrase otherwise lists
-        only the last 24 h). Pass the download's ``dateCreated`` or a bound before it.
+        only the last 24 h). Pass the download's ``dateCreated`` or a bound before it (with a claim: the
+        earliest rival worth seeing, see below).
     :param retry_policy: :class:`~airflow_phrase.hooks.retry.RetryPolicy` fields as a plain dict
         (``None``: the connection's settings).
     :param not_before: absolute epoch seconds before which the trigger neither polls nor fires (except
         the ``timeout`` at an earlier deadline); ``None``: one ``poll_interval`` from when the trigger is
         built. Serialized, so a rebuilt trigger keeps it (see the module docstring for why).
+    :param claim_file_name: the downloaded file's name: with it, success also waits until no lower rival
+        claim of the same file version is pending (:mod:`airflow_phrase.hooks.claims`).
+    :param claim_version_after: ISO 8601: the file version's lower bound (rivals created earlier are
+        downloads of an older version).
+    :param abandon_after: seconds after which a finished, unused rival download is taken as abandoned.
     """
 
     def __init__(
@@ -92,10 +94,12 @@ class PhraseConnectorTaskTrigger(BaseTrigger):
         created_after: str | None = None,
         retry_policy: dict[str, Any] | None = None,
         not_before: float | None = None,
+        claim_file_name: str | None = None,
+        claim_version_after: str | None = None,
+        abandon_after: float = DEFAULT_ABANDON_AFTER.total_seconds(),
     ) -> None:
         super().__init__()
-        if poll_interval <= 0:
-            raise ValueError(f"poll_interval must be a positive number of seconds, got {poll_interval!r}")
+        check_poll_interval(poll_interval)  # the floor, as for the operators and the sensor
         self.phrase_conn_id = phrase_conn_id
         self.project_uid = project_uid
         self.download_task_id = str(download_task_id)
@@ -104,7 +108,10 @@ class PhraseConnectorTaskTrigger(BaseTrigger):
         self.created_after = created_after_kwarg(created_after)
         self.retry_policy = retry_policy_kwarg(retry_policy)
         self.not_before = not_before_kwarg(not_before, self.poll_interval)
-        self._registration: tuple[ConnectorTaskPoller, Waiter] | None = None
+        self.claim_file_name = claim_file_name
+        self.claim_version_after = created_after_kwarg(claim_version_after)
+        self.abandon_after = float(abandon_after)
+        self._registration: tuple[ConnectorTasksPoller, Waiter] | None = None
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -118,6 +125,9 @@ class PhraseConnectorTaskTrigger(BaseTrigger):
                 "created_after": self.created_after,
                 "retry_policy": self.retry_policy,
                 "not_before": self.not_before,
+                "claim_file_name": self.claim_file_name,
+                "claim_version_after": self.claim_version_after,
+                "abandon_after": self.abandon_after,
             },
         )
 
@@ -138,9 +148,9 @@ class PhraseConnectorTaskTrigger(BaseTrigger):
 
     async def _wait(self) -> ConnectorTaskEvent:
         poller, waiter = self._registration = register(
+            ConnectorTasksPoller,
             self.phrase_conn_id,
             self.project_uid,
-            self.download_task_id,
             created_after=parse_created_after(self.created_after),
             poll_interval=self.poll_interval,
             not_before=self.not_before,
@@ -158,6 +168,7 @@ class PhraseConnectorTaskTrigger(BaseTrigger):
         )
         last_state: ConnectorTaskState | None = None
         was_visible: bool | None = None
+        waiting_for: frozenset[str] = frozenset()
         while True:
             remaining = seconds_left(self.deadline)
             if remaining == 0.0:
@@ -167,36 +178,69 @@ class PhraseConnectorTaskTrigger(BaseTrigger):
             except asyncio.TimeoutError:
                 return self._timeout_event(last_state)
 
-            if isinstance(observation, TaskFinished):
-                return self._finished_event(observation.state)
             if isinstance(observation, PollFailed):
                 return self._event("error", message=observation.message, state=last_state)
             if isinstance(observation, PollDelayed):
                 self.log.warning("Polling Phrase failed, trying again next interval: %s", observation.message)
-            elif isinstance(observation, TaskPending):
-                last_state = observation.state
-                if was_visible is not True:
-                    self.log.info(
-                        "Connector task %s is listed, status %s",
+                continue
+            assert isinstance(observation, Snapshot)
+            state = observation.items.get(self.download_task_id)
+            if state is None:
+                if was_visible is not False:
+                    bound = observation.date_from
+                    self.log.warning(
+                        "Connector task %s is not (yet) listed in project %s (dateCreatedFrom %s); still "
+                        "waiting. If it never appears, check the project uid and created_after.",
                         self.download_task_id,
-                        observation.state.status.value,
+                        self.project_uid,
+                        bound.isoformat(timespec="seconds") if bound else "Phrase's default: last 24 h",
                     )
-                was_visible = True
-            elif isinstance(observation, TaskNotVisible) and was_visible is not False:
-                bound = observation.date_created_from
-                self.log.warning(
-                    "Connector task %s is not (yet) listed in project %s (dateCreatedFrom %s); still "
-                    "waiting. If it never appears, check the project uid and created_after.",
-                    self.download_task_id,
-                    self.project_uid,
-                    bound.isoformat(timespec="seconds") if bound else "Phrase's default: last 24 h",
-                )
                 was_visible = False
+                continue
+            last_state = state
+            if was_visible is not True:
+                self.log.info("Connector task %s is listed, status %s", self.download_task_id, _status(state))
+            was_visible = True
+            if not is_finished(state):
+                continue
+            if is_failed(state):
+                return self._finished_event(state, ClaimCheck())
+            check = self._claim_check(state, observation)
+            if check.clear:
+                return self._finished_event(state, check)
+            pending = frozenset(rival.id for rival in check.pending)
+            if pending != waiting_for:
+                self.log.info(
+                    "Download task %s finished, but the earlier download(s) %s of a file named %r (started "
+                    "by another ingest of this file version, or of a same-named file) are not used yet; "
+                    "waiting for them so that the file's jobs are created once",
+                    self.download_task_id,
+                    ", ".join(sorted(pending)),
+                    self.claim_file_name,
+                )
+                waiting_for = pending
+
+    def _claim_check(self, own: ConnectorTaskState, snapshot: Snapshot[ConnectorTaskState]) -> ClaimCheck:
+        if self.claim_file_name is None:
+            return ClaimCheck()
+        return check_claim(
+            own,
+            snapshot.items,
+            file_name=self.claim_file_name,
+            version_after=parse_created_after(self.claim_version_after),
+            now=datetime.now(timezone.utc),
+            abandon_after=timedelta(seconds=self.abandon_after),
+        )
 
     # ------------------------------------------------------------------ events
 
     def _event(
-        self, status: str, *, message: str, state: ConnectorTaskState | None = None
+        self,
+        status: str,
+        *,
+        message: str,
+        state: ConnectorTaskState | None = None,
+        rivals_used: list[ConnectorTaskState] | None = None,
     ) -> ConnectorTaskEvent:
         return ConnectorTaskEvent.model_validate(
             {
@@ -204,24 +248,32 @@ class PhraseConnectorTaskTrigger(BaseTrigger):
                 "project_uid": self.project_uid,
                 "download_task_id": self.download_task_id,
                 "task_state": state.to_wire() if state is not None else None,
+                "rivals_used": [rival.to_wire() for rival in rivals_used or []],
                 "message": message,
             }
         )
 
-    def _finished_event(self, state: ConnectorTaskState) -> ConnectorTaskEvent:
-        if state.status.is_failure:
-            message = state.error_message or f"Phrase reported {state.status.value} without an errorMessage"
-            self.log.error(
-                "Connector task %s ended %s: %s", self.download_task_id, state.status.value, message
-            )
+    def _finished_event(self, state: ConnectorTaskState, check: ClaimCheck) -> ConnectorTaskEvent:
+        if is_failed(state):
+            message = state.failure_detail or f"Phrase reported {_status(state)} without an errorMessage"
+            self.log.error("Connector task %s ended %s: %s", self.download_task_id, _status(state), message)
             return self._event("error", message=message, state=state)
-        self.log.info("Connector task %s ended %s", self.download_task_id, state.status.value)
+        if check.abandoned:
+            self.log.warning(
+                "Earlier download(s) %s of a file named %r finished but were never used: taken as abandoned",
+                ", ".join(rival.id for rival in check.abandoned),
+                self.claim_file_name,
+            )
+        self.log.info("Connector task %s ended %s", self.download_task_id, _status(state))
         return self._event(
-            "success", message=f"Connector download task {self.download_task_id} succeeded", state=state
+            "success",
+            message=f"Connector download task {self.download_task_id} succeeded",
+            state=state,
+            rivals_used=check.used,
         )
 
     def _timeout_event(self, last_state: ConnectorTaskState | None) -> ConnectorTaskEvent:
-        seen = f"last status {last_state.status.value}" if last_state is not None else "never listed"
+        seen = f"last status {_status(last_state)}" if last_state is not None else "never listed"
         return self._event(
             "timeout",
             message=(
@@ -257,6 +309,10 @@ class PhraseConnectorTaskTrigger(BaseTrigger):
         """Release local resources only (leave the shared poller); never touches the remote task."""
         self._detach()
         await super().cleanup()
+
+
+def _status(state: ConnectorTaskState) -> str:
+    return str(getattr(state.status, "value", state.status))
 
 
 __all__ = ["PhraseConnectorTaskTrigger"]

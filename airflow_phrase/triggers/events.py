@@ -44,6 +44,9 @@ class ConnectorTaskEvent(_Event):
     project_uid: str
     download_task_id: str
     task_state: dict[str, Any] | None = None
+    #: With a claim check (the ingest operator): rival downloads of the same file version that jobs were
+    #: created from (Phrase's JSON): the file's jobs must be looked up before creating.
+    rivals_used: list[dict[str, Any]] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _success_has_state(self) -> ConnectorTaskEvent:
@@ -66,6 +69,18 @@ class AsyncRequestEvent(_Event):
         if self.status == "success" and not self.async_request:
             raise ValueError("a success event must carry the async_request")
         return self
+
+
+class JobsImportEvent(_Event):
+    """The outcome of waiting for the import of jobs (the not-ready jobs listing).
+
+    ``failed_jobs``: ``[{"uid", "filename", "targetLang", "errorMessage"}]`` of jobs whose import
+    failed (with ``status="error"``); empty otherwise.
+    """
+
+    project_uid: str
+    job_uids: list[str]
+    failed_jobs: list[dict[str, Any]] = Field(default_factory=list)
 
 
 EventT = TypeVar("EventT", bound=_Event)
@@ -101,4 +116,11 @@ def parse_event(model_cls: type[EventT], event: dict[str, Any] | None) -> EventT
         raise AirflowException(f"Malformed {kind} trigger event: {problems}.") from None
 
 
-__all__ = ["EVENT_STATUSES", "AsyncRequestEvent", "ConnectorTaskEvent", "EventStatus", "parse_event"]
+__all__ = [
+    "EVENT_STATUSES",
+    "AsyncRequestEvent",
+    "ConnectorTaskEvent",
+    "EventStatus",
+    "JobsImportEvent",
+    "parse_event",
+]

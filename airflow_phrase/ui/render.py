@@ -256,12 +256,8 @@ def run_page(dag_id: str, run_id: str, run_state: str | None, report: RunReport 
         f'<div class="muted">Connector {_mono(report.connector)}, folder {_mono(report.folder)} → project '
         f'<span class="mono">{_link(_project_url(report), report.project_uid)}</span>{window}</div>'
     )
-    set_aside = []
-    if report.outside_window:
-        set_aside.append(f"{report.outside_window} outside the window")
-    if report.filtered_by_pattern:
-        set_aside.append(f"{report.filtered_by_pattern} filtered by pattern")
-    aside = f'<div class="muted">Not selected: {_e(", ".join(set_aside))}.</div>' if set_aside else ""
+    not_selected = ", ".join(report.set_aside)
+    aside = f'<div class="muted">Not selected: {_e(not_selected)}.</div>' if not_selected else ""
     listing = f"; {report.listing_api_calls} to list the folder" if report.listing_api_calls else ""
     calls = (
         '<p class="muted">API calls: the requests the run\'s tasks sent to Phrase from workers (retries and '

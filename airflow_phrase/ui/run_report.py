@@ -77,6 +77,8 @@ class RunReport:
     files_selected: int
     outside_window: int
     filtered_by_pattern: int
+    #: Why listed files were not selected (``IngestionSummary.set_aside``), e.g. ``["12 unchanged"]``.
+    set_aside: list[str]
     ingested: int
     already_ingested: int
     expected_failures: int
@@ -183,6 +185,7 @@ def run_report(summary: IngestionSummary) -> RunReport:
         files_selected=counts.get("selected", len(summary.files)),
         outside_window=counts.get("outside_window", 0),
         filtered_by_pattern=counts.get("filtered_by_pattern", 0),
+        set_aside=summary.set_aside(),
         ingested=len(summary.ingested),
         already_ingested=len(summary.already_ingested),
         expected_failures=len(summary.expected_failures),

@@ -42,6 +42,17 @@ def example_dags(airflow_db: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     return load_example_dags()
 
 
+def forget_baselines() -> None:
+    """Delete every recorded ingestion baseline (asset state store rows): each test starts as a first run."""
+    from airflow import settings
+    from airflow.models.asset_state_store import AssetStateStoreModel
+    from sqlalchemy import delete
+
+    with settings.Session() as session:  # type: ignore[misc]
+        session.execute(delete(AssetStateStoreModel))
+        session.commit()
+
+
 @pytest.fixture
 def phrase_emulator_connection(phrase_emulator: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """``phrase_tms_default`` on the (reset) session emulator with the seed's API token; fast polling."""
@@ -50,5 +61,6 @@ def phrase_emulator_connection(phrase_emulator: Any, monkeypatch: pytest.MonkeyP
     )
     monkeypatch.setenv("PHRASE_INGEST_POLL_INTERVAL", "0.2")
     TOKEN_CACHE.clear()
+    forget_baselines()
     yield phrase_emulator
     TOKEN_CACHE.clear()

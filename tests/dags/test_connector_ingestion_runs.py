@@ -91,17 +91,24 @@ def test_a_week_is_ingested_once_with_expected_failures_reported_and_an_asset_ev
     assert extra["project_uid"] == PROJECT
     assert alias_assets("phrase_tms_new_jobs") == [uri]
 
-    # The same interval again (as a clear or a retry would run it): nothing new in Phrase, no new event.
+    # The same window again (as a backfill by hand would run it): Phrase's record (used downloads of these
+    # versions) says every file with jobs is ingested: nothing new in Phrase, no new event. The files
+    # whose download failed are tried again and fail again the same way.
+    emulator.admin.clear_journal()
     second = dag.test(logical_date=logical_date, run_conf=conf)
 
     assert second.state == "success"
     assert jobs_by_file(emulator.admin.snapshot()) == jobs
     again = xcom_value(second, "summarize", "ingestion_summary")
     assert {f["path"]: f["reused"] for f in again["files"] if f["state"] == "success"} == {
-        f"docs/{p}": "jobs" for p in ["api/reference.json", "getting started.md", "guides/install.md",
-                                      "guides/überblick.md", "site/index.html"]
+        f"docs/{p}": "jobs" for p in ["api/reference.json", "getting started.md", "guides/bad-import.md",
+                                      "guides/install.md", "guides/überblick.md", "site/index.html"]
     }  # fmt: skip
     assert asset_events(second) == []
+    creates = [
+        e for e in emulator.admin.journal() if e.method == "POST" and e.path.endswith("/connectorTask")
+    ]
+    assert creates == []
 
     # The downstream DAG reads the announced jobs back from Phrase.
     report_dag = example_dags.dags["phrase_new_jobs_report"]
@@ -114,28 +121,28 @@ def test_a_week_is_ingested_once_with_expected_failures_reported_and_an_asset_ev
     assert {row["import_status"] for row in report["jobs"]} == {"OK"}
 
 
-def test_a_scheduled_hour_takes_only_its_files_and_an_unexpected_failure_fails_the_run(
+def test_a_first_run_takes_the_initial_look_back_and_a_failed_run_leaves_its_changes_to_the_next(
     example_dags: Any, phrase_emulator_connection: Any
 ) -> None:
     emulator = phrase_emulator_connection
     dag = ingestion_dag(example_dags)
-    dag.get_task("ingest_file").retries = 0  # the injected 403 would otherwise be retried after a minute
+    dag.get_task("ingest_file").retries = 0  # (a 403 AuthAccessDenied fails at once anyway)
     # The first connector download Phrase is asked for answers 403 (not a verdict on the file).
     emulator.admin.set_faults(
         [{"method": "POST", "path": r"/api2/v2/connectors/[^/]+/folders/[^/]+/files/[^/]+",
           "sequence": [{"status": 403}]}]
     )  # fmt: skip
 
-    # No conf: the run's data interval, the hour before the logical date, is the window.
+    # No conf and no baseline yet: the files modified within the initial look-back (24 h) are taken.
     run = dag.test(logical_date=datetime.now(timezone.utc))
 
     summary = xcom_value(run, "summarize", "ingestion_summary")
     assert [f["path"] for f in summary["files"]] == RECENT
-    assert summary["window"]["source"] == "data interval"
-    assert summary["counts"]["outside_window"] == 2  # docs/api/reference.json, docs/legacy/gone.md
+    assert summary["window"] is None
+    assert summary["counts"]["older_than_lookback"] == 2  # docs/api/reference.json, docs/legacy/gone.md
     unexpected = [f for f in summary["files"] if f["failure"] and f["failure"]["category"] == "unexpected"]
     assert len(unexpected) == 1
-    assert unexpected[0]["failure"]["error_type"] == "PhraseApiError"
+    assert unexpected[0]["failure"]["error_type"] == "PhraseAuthenticationError"  # a PhraseApiError
     assert "HTTP 403" in unexpected[0]["failure"]["message"]
     assert run.state == "failed"
     assert task_states(run, "summarize") == {-1: "failed"}
@@ -149,3 +156,19 @@ def test_a_scheduled_hour_takes_only_its_files_and_an_unexpected_failure_fails_t
     assert succeeded == set(RECENT) - {hit} - set(verdicts)
     assert len(succeeded) >= 3
     assert asset_events(run) == []
+
+    # The run failed, so it recorded no baseline: the next run (Phrase healthy again) takes the same files,
+    # ingests the one the 403 hit, and finds the others in Phrase's record (nothing created twice).
+    before = jobs_by_file(emulator.admin.snapshot())
+    following = dag.test(logical_date=datetime.now(timezone.utc))
+
+    assert following.state == "success"
+    after = xcom_value(following, "summarize", "ingestion_summary")
+    reused = {f["path"]: f["reused"] for f in after["files"] if f["state"] == "success"}
+    with_jobs = {path for path in RECENT if path.rsplit("/", 1)[1] in before}  # incl. a failed import
+    assert {path for path, how in reused.items() if how == "jobs"} == with_jobs
+    hit_name = hit.rsplit("/", 1)[1]
+    jobs = jobs_by_file(emulator.admin.snapshot())
+    assert {name: langs for name, langs in jobs.items() if name != hit_name} == before
+    if hit not in EXPECTED_FAILURES:
+        assert jobs[hit_name] == LANGS

@@ -124,6 +124,19 @@ class AirflowApiClient:
         """Audit log entries (``/eventLogs``), e.g. ``event_logs(dag_id=..., event="state mismatch")``."""
         return list(self._paginate("/eventLogs", "event_logs", filters))
 
+    def jobs(self, **filters: str | bool) -> list[dict]:
+        """The first 100 jobs (``/jobs``), e.g. ``jobs(job_type="TriggererJob", is_alive=True)``: id,
+        hostname, state, latest_heartbeat... (``is_alive`` filters each page after the query, so its pages
+        cannot be walked by offset; a test deployment has far fewer jobs of a type.)"""
+        params = {k: str(v).lower() if isinstance(v, bool) else v for k, v in filters.items()}
+        jobs: list[dict] = self.request("GET", "/jobs", params={**params, "limit": 100})["jobs"]
+        return jobs
+
+    def pool(self, name: str) -> dict:
+        """One pool: ``slots``, ``occupied_slots``, ``running_slots``, ``deferred_slots``..."""
+        result: dict = self.request("GET", f"/pools/{name}")
+        return result
+
     def import_errors(self) -> list[dict]:
         return list(self._paginate("/importErrors", "import_errors"))
 

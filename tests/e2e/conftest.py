@@ -80,6 +80,9 @@ def airflow_cluster(
         dag_bundles={"e2e-probe": PROBE_DAGS, "repo-dags": REPO_DAGS},
         env=env,
         pools={PHRASE_POOL: PHRASE_POOL_SLOTS, PROBE_POOL: 1},
+        # phrase_api caps the ingests in flight, waiting ones included (see the README); the probe's pool
+        # shows that deferring frees a slot.
+        pools_including_deferred=frozenset({PHRASE_POOL}),
         marker=f"{e2e_marker}-airflow",
         # phrase_new_jobs_report runs on the ingestion's Asset events; the scheduler creates those runs only
         # with scheduling on. Every DAG starts paused; the probe DAG has no schedule.
@@ -110,9 +113,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if not report.failed:
         return
     funcargs = getattr(item, "funcargs", {})
-    cluster = funcargs.get("airflow_cluster")
-    if isinstance(cluster, AirflowCluster):
+    clusters = {id(v): v for v in funcargs.values() if isinstance(v, AirflowCluster)}
+    for cluster in clusters.values():
         report.sections.append(("airflow process logs (tails)", cluster.log_tails(lines=80)))
-    emulator = funcargs.get("emulator_process")
-    if isinstance(emulator, EmulatorProcess):
+    emulators = {id(v): v for v in funcargs.values() if isinstance(v, EmulatorProcess)}
+    for emulator in emulators.values():
         report.sections.append(("Phrase emulator log (tail)", emulator.process.tail(40)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,15 +26,27 @@ class EmulatorProcess:
     """``python -m airflow_phrase.emulator`` on 127.0.0.1, a free port and the admin API on."""
 
     def __init__(
-        self, workdir: Path, *, env: Mapping[str, str], task_delay: float, import_delay: float
+        self,
+        workdir: Path,
+        *,
+        env: Mapping[str, str],
+        task_delay: float,
+        import_delay: float,
+        seed: Path | None = None,
+        extra_args: Sequence[str] = (),
     ) -> None:
+        """``seed``: a seed file (``--seed``); None: the shipped demo seed. ``extra_args`` go to the
+        emulator CLI as they are (e.g. ``["--live-quirks"]``)."""
         port_file = workdir / "emulator.port"
         port_file.unlink(missing_ok=True)
         argv = [
             sys.executable, "-m", "airflow_phrase.emulator",
             "--host", "127.0.0.1", "--port", "0", "--port-file", str(port_file), "--enable-admin",
-            "--task-delay", str(task_delay), "--import-delay", str(import_delay),
+            "--task-delay", str(task_delay), "--import-delay", str(import_delay), *extra_args,
         ]  # fmt: skip
+        if seed is not None:
+            argv += ["--seed", str(seed)]
+        workdir.mkdir(parents=True, exist_ok=True)
         self.process = ManagedProcess("emulator", argv, env=env, log_path=workdir / "emulator.log")
         port = wait_for(
             lambda: self._read_port(port_file),
@@ -83,6 +95,11 @@ class EmulatorProcess:
     def reset(self) -> None:
         """Re-seed the state, clear the journal and the faults (the config is kept)."""
         self._admin("POST", "reset")
+
+    def set_faults(self, rules: list[dict[str, Any]]) -> None:
+        """``PUT /__emulator__/faults``: the fault rules (see ``airflow_phrase.emulator.faults``); a
+        :meth:`reset` clears them."""
+        self._admin("PUT", "faults", json={"rules": rules})
 
     def config(self) -> dict:
         """``GET /__emulator__/config``: the current EmulatorConfig fields."""

@@ -143,6 +143,18 @@ class ManagedProcess:
         psutil.wait_procs(still_alive, timeout=KILL_GRACE_SECONDS)
         self._log.close()
 
+    def kill(self) -> tuple[int, ...]:
+        """SIGKILL the process group and every descendant (by pid) at once, the way a machine or a container
+        dies: nothing gets a chance to clean up. Waits until they are gone; returns their pids."""
+        victims = self.tree()
+        self._signal_group(signal.SIGKILL)
+        for proc in victims:
+            _kill(proc)
+        self._popen.wait(timeout=KILL_GRACE_SECONDS)
+        psutil.wait_procs(victims, timeout=KILL_GRACE_SECONDS)
+        self._log.close()
+        return tuple(proc.pid for proc in victims)
+
     def _signal_group(self, sig: signal.Signals) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.pid, sig)  # the group id is the child's pid (start_new_session=True)

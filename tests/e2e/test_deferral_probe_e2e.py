@@ -24,12 +24,8 @@ PROBE_TASK = "wait_for_release"
 def test_every_process_listens_on_loopback_only(
     airflow_cluster: AirflowCluster, emulator_process: EmulatorProcess | None
 ) -> None:
-    sockets = airflow_cluster.listening_sockets()
-    if emulator_process is not None:
-        sockets += [("emulator", *entry) for entry in emulator_process.process.listening_sockets()]
-    assert ("api-server", airflow_cluster.api_port) in {(name, port) for name, _, _, port in sockets}
-    exposed = [entry for entry in sockets if entry[2] != "127.0.0.1"]
-    assert not exposed, f"listening beyond loopback: {exposed}"
+    also = {"emulator": emulator_process.process} if emulator_process is not None else {}
+    airflow_cluster.assert_listening_on_loopback_only(also)
 
 
 def test_deferred_tasks_free_their_slot_and_resume_via_the_triggerer(

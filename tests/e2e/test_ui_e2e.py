@@ -346,14 +346,15 @@ def test_a_new_user_connects_ingests_from_the_form_and_reads_the_run_in_the_phra
     recap = log.split("Waits of this try so far")[-1]
     waited = r": deferred at .* \(waited [\d.]+ s\); outcome: success"
     assert re.search(r"1\. Phrase download task \d+ \(project prjWebsite000000000001\)" + waited, recap), log
-    assert re.search(r"2\. Phrase async request \S+ \(the jobs' import\)" + waited, recap), log
+    imported = r"2\. the import of Phrase jobs [\w, ]+ \(project prjWebsite000000000001\)"
+    assert re.search(imported + waited, recap), log
     trigger_files = [
         p for p in airflow_cluster.task_log_files(DAG_ID, run_id, INGEST_TASK)
         if f"map_index={ingested['map_index']}" in p.parts and ".trigger." in p.name
     ]  # fmt: skip
     trigger_text = "".join(path.read_text(errors="replace") for path in trigger_files)
     if len(trigger_files) == 1:  # both waits in one triggerer: the file holds the last wait only
-        assert "Waiting for Phrase async request" in trigger_text
+        assert "Waiting for Phrase to import jobs" in trigger_text
         assert "Waiting for Phrase connector download task" not in trigger_text
 
 

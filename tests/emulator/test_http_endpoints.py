@@ -163,7 +163,7 @@ def test_task_states_through_the_lifecycle(api: PhraseApi, clock: ManualClock) -
     assert (done.total_elements, done.total_pages, done.number_of_elements, done.page_size) == (2, 2, 1, 1)
     (broken,) = done.content
     assert broken.status is ConnectorTaskStatus.CONVERTER_ERROR and broken.error_message
-    assert (done.success_count, done.error_count) == (1, 1)
+    assert (done.success_count, done.error_count) == (0, 1)  # counted on this page (current spec)
     repeated = api.get(
         "/api2/v1/connectorAsyncTasks?projectUid=" + WEBSITE + "&taskType=UPLOAD&taskType=DOWNLOAD"
     )
@@ -324,10 +324,19 @@ def test_workflow_rules_over_http(api: PhraseApi, clock: ManualClock) -> None:
         "due cannot be used",
     )
     assert_error(
-        api.create_jobs(REVIEW, task_id, {"targetLangs": ["de"], "workflowSettings": [{"id": "1"}]}),
+        api.create_jobs(
+            REVIEW, task_id, {"targetLangs": ["de"], "workflowSettings": [{"id": "1", "assignments": []}]}
+        ),
         400,
         "InvalidArguments",
         "unknown workflow steps",
+    )
+    # The spec requires each step's assignments (JobCreateRequestDtoWorkflowStepConfiguration).
+    assert_error(
+        api.create_jobs(REVIEW, task_id, {"targetLangs": ["de"], "workflowSettings": [{"id": "7001"}]}),
+        400,
+        "InvalidArguments",
+        "workflowSettings[0].assignments: Field required",
     )
 
 

@@ -213,8 +213,8 @@ def test_project_without_steps_gets_level_1_jobs_with_due_and_assignments(
             {"assignments": [{"targetLang": "de", "providers": [{"id": "7", "type": "USER"}]}]},
             "assignments cannot be used",
         ),
-        (REVIEW, {"workflowSettings": [{"id": "9999"}]}, "unknown workflow steps 9999"),
-        (WEBSITE, {"workflowSettings": [{"id": "7001"}]}, "has no workflow steps"),
+        (REVIEW, {"workflowSettings": [{"id": "9999", "assignments": []}]}, "unknown workflow steps 9999"),
+        (WEBSITE, {"workflowSettings": [{"id": "7001", "assignments": []}]}, "has no workflow steps"),
     ],
 )
 def test_workflow_settings_must_fit_the_project(
@@ -254,7 +254,8 @@ def test_task_list_paging_and_counts(state: EmulatorState, clock: ManualClock) -
     assert [len(p.page.items) for p in pages] == [4, 2, 0]
     assert {(p.page.total_elements, p.page.total_pages) for p in pages} == {(6, 2)}
     assert [t.id for p in pages for t in p.page.items] == ids  # by dateCreated, then id
-    assert (pages[0].success_count, pages[0].error_count) == (3, 2)
+    # The current spec counts "on this page": 3 SUCCESS + ERROR, then CONVERTER_ERROR + NEW.
+    assert [(p.success_count, p.error_count) for p in pages] == [(3, 1), (0, 1), (0, 0)]
 
 
 @pytest.mark.parametrize(

@@ -36,13 +36,47 @@ def test_form_enums_match_what_the_hook_accepts() -> None:
     assert CONNECTION_FIELDS["data_center"]["schema"]["enum"] == list(DATA_CENTER_URLS)
 
 
-@pytest.mark.parametrize("field", ["data_center", "auth_type"])
+@pytest.mark.parametrize(
+    "field", [name for name, spec in CONNECTION_FIELDS.items() if "enum" in spec["schema"]]
+)
 def test_dropdowns_offer_no_null_choice(field: str) -> None:
     """Airflow's form renders every ``enum`` value as an option: ``None`` became a literal "null" one."""
     schema = CONNECTION_FIELDS[field]["schema"]
     assert None not in schema["enum"] and schema["type"] == "string"
     assert schema["default"] in schema["enum"]
     assert set(schema["values_display"]) == set(schema["enum"])
+
+
+def test_the_dropdowns_are_the_enum_fields() -> None:
+    assert {name for name, spec in CONNECTION_FIELDS.items() if "enum" in spec["schema"]} == {
+        "data_center",
+        "auth_type",
+        "login_cache",
+    }
+
+
+@pytest.mark.parametrize("field", sorted(CONNECTION_FIELDS))
+def test_no_extra_field_is_masked_as_a_secret(field: str) -> None:
+    """Airflow masks the value of every extra whose name contains a sensitive word (``token``,
+    ``secret``...): a setting named so shows as ``***`` in the form, and its error messages say ``'***'``."""
+    from airflow.sdk._shared.secrets_masker.secrets_masker import should_hide_value_for_key
+
+    assert not should_hide_value_for_key(field)
+
+
+def test_every_trigger_module_is_registered() -> None:
+    """``airflow providers triggers`` lists what the provider info names: every module with a trigger."""
+    from pathlib import Path
+
+    import airflow_phrase.triggers as package
+
+    [entry] = get_provider_info()["triggers"]
+    modules = {
+        f"airflow_phrase.triggers.{path.stem}"
+        for path in Path(package.__file__).parent.glob("*.py")
+        if "BaseTrigger" in path.read_text() and "class Phrase" in path.read_text()
+    }
+    assert set(entry["python-modules"]) == modules
 
 
 def test_port_is_shown_so_the_test_button_can_reuse_the_stored_password() -> None:

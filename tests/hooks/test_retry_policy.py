@@ -9,6 +9,7 @@ import pytest
 import tenacity
 from pydantic import ValidationError
 
+from airflow_phrase.classification import RequestKind
 from airflow_phrase.hooks.retry import RetryPolicy, is_retryable, parse_retry_after
 from airflow_phrase.hooks.transport import FailureKind, HttpStatusFailure, TransportFailure
 
@@ -52,45 +53,63 @@ class TestParseRetryAfter:
         assert parse_retry_after(value, now=NOW) is None
 
 
+READ, LOGIN, START, CREATE = (
+    RequestKind.READ,
+    RequestKind.LOGIN,
+    RequestKind.START_DOWNLOAD,
+    RequestKind.CREATE_JOBS,
+)
+
+
 class TestIsRetryable:
-    @pytest.mark.parametrize("code", [429, 502, 503, 504, 500])
-    def test_get_retries_transient_statuses(self, code: int) -> None:
-        assert is_retryable(status(code), method="GET", idempotent=True)
+    """The one table (airflow_phrase.classification), row by row."""
 
-    @pytest.mark.parametrize("code", [400, 401, 403, 404, 405, 409, 415, 501])
-    def test_other_statuses_never(self, code: int) -> None:
-        assert not is_retryable(status(code), method="GET", idempotent=True)
-        assert not is_retryable(status(code), method="POST", idempotent=False)
+    @pytest.mark.parametrize("code", [429, 503])
+    @pytest.mark.parametrize("kind", list(RequestKind))
+    def test_transient_statuses_for_every_request(self, code: int, kind: RequestKind) -> None:
+        assert is_retryable(status(code), kind=kind)
 
-    def test_500_only_for_get(self) -> None:
-        assert is_retryable(status(500), method="GET", idempotent=True)
-        assert not is_retryable(status(500), method="POST", idempotent=True)
-        assert not is_retryable(status(500), method="POST", idempotent=False)
+    @pytest.mark.parametrize("code", [408, 500, 502, 504, 599])
+    def test_ambiguous_statuses_for_every_request_but_create_jobs(self, code: int) -> None:
+        assert is_retryable(status(code), kind=READ)
+        assert is_retryable(status(code), kind=LOGIN)
+        assert is_retryable(status(code), kind=START)  # a spare download task at worst
+        assert not is_retryable(status(code), kind=CREATE)  # jobs twice: reconcile instead
 
-    @pytest.mark.parametrize(("code", "expected"), [(429, True), (503, True), (502, False), (504, False)])
-    def test_non_idempotent_only_when_certainly_unprocessed(self, code: int, expected: bool) -> None:
-        assert is_retryable(status(code), method="POST", idempotent=False) is expected
+    @pytest.mark.parametrize("code", [400, 401, 403, 404, 405, 409, 415, 422, 501])
+    @pytest.mark.parametrize("kind", list(RequestKind))
+    def test_rejected_statuses_never(self, code: int, kind: RequestKind) -> None:
+        assert not is_retryable(status(code), kind=kind)
 
     @pytest.mark.parametrize(
-        ("kind", "idempotent", "expected"),
+        ("failure_kind", "request_kind", "expected"),
         [
-            (FailureKind.CONNECT, True, True),
-            (FailureKind.CONNECT, False, True),
-            (FailureKind.TIMEOUT, True, True),
-            (FailureKind.TIMEOUT, False, False),
-            (FailureKind.DROPPED, True, True),
-            (FailureKind.DROPPED, False, False),
-            (FailureKind.TLS, True, False),
+            (FailureKind.CONNECT, READ, True),
+            (FailureKind.CONNECT, CREATE, True),
+            (FailureKind.TIMEOUT, READ, True),
+            (FailureKind.TIMEOUT, START, True),
+            (FailureKind.TIMEOUT, CREATE, False),
+            (FailureKind.DROPPED, LOGIN, True),
+            (FailureKind.DROPPED, CREATE, False),
+            (FailureKind.TLS, READ, False),
         ],
     )
-    def test_transport_failures(self, kind: FailureKind, idempotent: bool, expected: bool) -> None:
-        assert is_retryable(transport(kind), method="POST", idempotent=idempotent) is expected
+    def test_transport_failures(
+        self, failure_kind: FailureKind, request_kind: RequestKind, expected: bool
+    ) -> None:
+        assert is_retryable(transport(failure_kind), kind=request_kind) is expected
 
     def test_foreign_exceptions_are_not_retried(self) -> None:
-        assert not is_retryable(ValueError("bug"), method="GET", idempotent=True)
+        assert not is_retryable(ValueError("bug"), kind=READ)
 
 
-def run(policy: RetryPolicy, failures: list[BaseException], *, method: str = "GET", idempotent: bool = True):
+def run(
+    policy: RetryPolicy,
+    failures: list[BaseException],
+    *,
+    method: str = "GET",
+    kind: RequestKind = RequestKind.READ,
+):
     """Drive tenacity with the policy over a scripted sequence of failures; return (waits, calls, outcome)."""
     waits: list[float] = []
     calls = 0
@@ -103,7 +122,7 @@ def run(policy: RetryPolicy, failures: list[BaseException], *, method: str = "GE
         return "ok"
 
     retrying = tenacity.Retrying(
-        sleep=waits.append, **policy.tenacity_kwargs(method=method, path="/x", idempotent=idempotent)
+        sleep=waits.append, **policy.tenacity_kwargs(method=method, path="/x", kind=kind)
     )
     try:
         outcome: object = retrying(attempt)
@@ -152,8 +171,8 @@ class TestPolicyWithTenacity:
         assert calls == 1 and waits == []
         assert isinstance(outcome, HttpStatusFailure) and outcome.status == 404
 
-    def test_non_idempotent_post_not_retried_on_502(self) -> None:
-        waits, calls, outcome = run(RetryPolicy(), [status(502)], method="POST", idempotent=False)
+    def test_create_jobs_post_not_retried_on_502(self) -> None:
+        waits, calls, outcome = run(RetryPolicy(), [status(502)], method="POST", kind=CREATE)
         assert calls == 1 and waits == []
         assert isinstance(outcome, HttpStatusFailure)
 
@@ -177,7 +196,7 @@ class TestPolicyWithTenacity:
 
         policy = RetryPolicy(initial_wait=0.5, jitter=0)
         retrying = tenacity.AsyncRetrying(
-            sleep=fake_sleep, **policy.tenacity_kwargs(method="GET", path="/x", idempotent=True)
+            sleep=fake_sleep, **policy.tenacity_kwargs(method="GET", path="/x", kind=READ)
         )
         assert asyncio.run(retrying(attempt)) == "ok"
         assert waits == [3.0, 1.0]  # Retry-After, then backoff for the second attempt

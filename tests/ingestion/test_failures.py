@@ -12,7 +12,9 @@ from airflow_phrase.exceptions import (
     PhraseConnectionError,
     PhraseDownloadFailedError,
     PhraseImportFailedError,
+    PhraseWaitTimeout,
 )
+from airflow_phrase.hooks.waits import check_download, check_import
 from airflow_phrase.ingestion.failures import (
     FAILURE_XCOM_KEY,
     FailureCategory,
@@ -23,7 +25,6 @@ from airflow_phrase.ingestion.failures import (
 from airflow_phrase.models import AsyncRequest, ConnectorTaskState
 from airflow_phrase.operators.ingest import PhraseIngestConnectorFileOperator
 from airflow_phrase.operators.params import IngestArgs
-from airflow_phrase.operators.waiting import PhraseWaitTimeout, check_download, check_import
 from airflow_phrase.validation import validate_params
 
 
@@ -59,7 +60,7 @@ def test_a_file_the_connector_cannot_fetch_is_expected() -> None:
     assert failure.message == "remote file not found: docs/legacy/gone.md"
 
 
-def test_a_failed_import_is_expected_on_both_waiting_paths() -> None:
+def test_a_failed_import_is_expected_on_every_waiting_path() -> None:
     request = AsyncRequest.model_validate(
         {"id": "5200006", "asyncResponse": {"errorCode": "JobImportFailed", "errorDesc": "bad front matter"}}
     )
@@ -76,19 +77,37 @@ def test_a_failed_import_is_expected_on_both_waiting_paths() -> None:
         raised(
             operator.execute_complete_import,
             {},
-            event={  # as the trigger reports a failed import: the finished request is in the event
+            event={  # as the shared import poll reports a failed import: the job's importStatus message
                 "status": "error",
-                "async_request_id": "5200006",
-                "async_request": request.to_wire(),
-                "message": "JobImportFailed: bad front matter",
+                "project_uid": "P",
+                "job_uids": ["a"],
+                "failed_jobs": [{"uid": "a", "errorMessage": "bad front matter"}],
+                "message": "bad front matter",
             },
-            result={"project_uid": "P", "job_uids": ["a"], "jobs": []},
+            progress=_progress(),
         )
     )
 
-    for failure in (polled, deferred):
-        assert (failure.category, failure.expected) == (FailureCategory.IMPORT_FAILED, True)
-        assert failure.message == "JobImportFailed: bad front matter"
+    assert (polled.category, polled.message) == (
+        FailureCategory.IMPORT_FAILED,
+        "JobImportFailed: bad front matter",
+    )
+    assert (deferred.category, deferred.message) == (FailureCategory.IMPORT_FAILED, "bad front matter")
+
+
+def _progress() -> dict[str, Any]:
+    return {
+        "stage": "importing",
+        "project_uid": "P",
+        "file": {
+            "connector_id": "1001",
+            "encoded_folder": "646f6373",
+            "encoded_name": "78",
+            "name": "x.md",
+            "folder_path": "docs",
+        },
+        "download_task_id": "5",
+    }
 
 
 def test_a_failed_import_of_an_existing_job_is_expected() -> None:
@@ -112,8 +131,8 @@ def test_the_type_decides_not_the_message_text() -> None:
         assert classify_failure(error).category is FailureCategory.UNEXPECTED
 
 
-def test_a_deferred_import_wait_that_could_not_read_the_request_is_unexpected() -> None:
-    """The trigger's error event without a finished request (e.g. HTTP 403 while polling) is no verdict."""
+def test_a_deferred_import_wait_that_could_not_read_the_jobs_is_unexpected() -> None:
+    """The trigger's error event without a failed job (e.g. HTTP 403 while polling) is no verdict."""
     operator = PhraseIngestConnectorFileOperator(
         task_id="ingest_file",
         connector="1001",
@@ -127,16 +146,17 @@ def test_a_deferred_import_wait_that_could_not_read_the_request_is_unexpected() 
         {},
         event={
             "status": "error",
-            "async_request_id": "5200006",
-            "async_request": None,
+            "project_uid": "P",
+            "job_uids": ["a"],
+            "failed_jobs": [],
             "message": "PhraseApiError: HTTP 403 AuthAccessDenied",
         },
-        result={"project_uid": "P", "job_uids": ["a"], "jobs": []},
+        progress=_progress(),
     )
 
     assert isinstance(error, AirflowFailException) and not isinstance(error, PhraseImportFailedError)
     assert classify_failure(error).category is FailureCategory.UNEXPECTED
-    assert "Waiting for Phrase to import jobs a of project P (async request 5200006) failed" in str(error)
+    assert "Waiting for Phrase to import jobs a of project P failed" in str(error)
 
 
 @pytest.mark.parametrize(

@@ -69,8 +69,24 @@ def test_the_request_survives_the_xcom_round_trip() -> None:
         ),
         ({"modified_from": "last week"}, "modified_from"),
         ({"files": ["a.md"], "due": "2026-11-01T00:00:00Z"}, "due: 2026-11-01T00:00:00+00:00 is in the past"),
+        (
+            {"files": ["a.md"], "target_langs": ["de", "de"]},
+            "target_langs (from Params): lists de more than once",
+        ),
+        ({"pattern": "[unclosed"}, "pattern (from Params)[0]: '[unclosed' opens a character class"),
+        ({"pattern": ["*.md", "[unclosed"]}, "pattern (from Params)[1]: '[unclosed' opens a character class"),
     ],
-    ids=["nothing-chosen", "bad-language", "blank-project", "reversed-range", "bad-date", "past-due"],
+    ids=[
+        "nothing-chosen",
+        "bad-language",
+        "blank-project",
+        "reversed-range",
+        "bad-date",
+        "past-due",
+        "duplicate-language",
+        "unclosed-pattern",
+        "unclosed-pattern-in-list",
+    ],
 )
 def test_bad_forms_fail_naming_the_field(form: dict, message: str | None) -> None:
     if message is None:

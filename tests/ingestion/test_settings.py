@@ -66,13 +66,70 @@ def test_environment_booleans_and_numbers_are_parsed() -> None:
         environ={
             "PHRASE_INGEST_RECURSIVE": "false",
             "PHRASE_INGEST_POLL_INTERVAL": "0.5",
-            "PHRASE_INGEST_DEFERRABLE": "0",
+            "PHRASE_INGEST_DEFERRABLE": "False",
         },
     )
 
     assert settings.recursive is False
     assert settings.poll_interval == 0.5
     assert settings.deferrable is False
+
+
+@pytest.mark.parametrize("value", ["yes", "0", "1", "TRUE", "on"])
+def test_flags_are_true_or_false_and_nothing_else(value: str) -> None:
+    with pytest.raises(AirflowFailException) as error:
+        resolve_settings(params={}, environ={"PHRASE_INGEST_RECURSIVE": value})
+    assert "recursive (from the environment PHRASE_INGEST_RECURSIVE): must be true or false" in str(
+        error.value
+    )
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        pytest.param(
+            {"target_langs": ["de", "de"]}, "target_langs (from Params): lists de more than once", id="dup"
+        ),
+        pytest.param(
+            {"target_langs": "de, DE"}, "target_langs (from Params): lists de more than once", id="dup-case"
+        ),
+        pytest.param(
+            {"include": ["[unclosed"]},
+            "include (from Params)[0]: '[unclosed' opens a character class with '[' that is never closed",
+            id="unclosed",
+        ),
+        pytest.param(
+            {"exclude": "*.md, draft[!"},
+            "exclude (from Params)[1]: 'draft[!' opens a character class",
+            id="unclosed-neg",
+        ),
+        pytest.param({"include": "[z-a].md"}, "has an empty character class", id="empty-range"),
+        pytest.param({"poll_interval": 0}, "poll_interval (from Params): Value error, poll_interval", id="0"),
+        pytest.param({"project_uid": "../../etc"}, "'../../etc' is not a Phrase uid", id="uid"),
+        pytest.param(
+            {"pre_translate": "yes"}, "pre_translate (from Params): must be true or false", id="yes"
+        ),
+    ],
+)
+def test_bad_settings_are_refused_naming_the_field(params: dict[str, object], message: str) -> None:
+    with pytest.raises(AirflowFailException) as error:
+        resolve_settings(params=params, environ={})
+    assert message.replace("Value error, ", "") in str(error.value)
+
+
+def test_valid_patterns_with_brackets_pass() -> None:
+    settings = resolve_settings(params={"include": "[[]draft].md, [!_]*.md, guide[0-9].md"}, environ={})
+    assert settings.include == ["[[]draft].md", "[!_]*.md", "guide[0-9].md"]
+
+
+def test_the_poll_interval_floor_applies(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW__PHRASE_TMS__MIN_POLL_INTERVAL", "1")
+    with pytest.raises(AirflowFailException) as error:
+        resolve_settings(params={"poll_interval": 0.2}, environ={})
+    assert "poll_interval (from Params): poll_interval must be at least 1 seconds (got 0.2)" in str(
+        error.value
+    )
+    assert resolve_settings(params={"poll_interval": 1}, environ={}).poll_interval == 1.0
 
 
 def test_a_bad_value_names_the_field_and_where_it_came_from() -> None:

@@ -7,6 +7,7 @@ calls the operators make (no login POST in between): tests assert "nothing was s
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,10 +30,31 @@ class RecordingTaskInstance:
 
     xcom: dict[str, Any] = field(default_factory=dict)
     pushes: list[str] = field(default_factory=list)
+    try_number: int = 1
 
     def xcom_push(self, key: str, value: Any) -> None:
         self.xcom[key] = value
         self.pushes.append(key)
+
+
+class MemoryTaskStateStore:
+    """Stands in for Airflow's task state store (``context["task_state_store"]``): per task instance,
+    kept across tries. Values go through JSON, as Airflow stores them."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return json.loads(self.values[key]) if key in self.values else default
+
+    def set(self, key: str, value: Any, **_: Any) -> None:
+        self.values[key] = json.dumps(value)
+
+    def delete(self, key: str) -> None:
+        self.values.pop(key, None)
+
+    def clear(self) -> None:
+        self.values.clear()
 
 
 @pytest.fixture(autouse=True)
@@ -62,8 +84,19 @@ def ti() -> RecordingTaskInstance:
 
 
 @pytest.fixture
-def context(ti: RecordingTaskInstance) -> dict[str, Any]:
-    return {"ti": ti, "task_instance": ti}
+def store() -> MemoryTaskStateStore:
+    return MemoryTaskStateStore()
+
+
+@pytest.fixture
+def context(ti: RecordingTaskInstance, store: MemoryTaskStateStore) -> dict[str, Any]:
+    return {"ti": ti, "task_instance": ti, "task_state_store": store}
+
+
+def retry_context(store: MemoryTaskStateStore, try_number: int = 2) -> dict[str, Any]:
+    """The context of a later try of the same task instance: a new task instance, the same state store."""
+    ti = RecordingTaskInstance(try_number=try_number)
+    return {"ti": ti, "task_instance": ti, "task_state_store": store}
 
 
 def calls(emulator: Any) -> list[tuple[str, str]]:
@@ -88,21 +121,26 @@ def start_finished_download(
 
     Returns the download operator's result; the task may have ended in any state.
     """
-    import time
-
-    from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
     from airflow_phrase.operators.download import PhraseConnectorDownloadOperator
-    from airflow_phrase.operators.waiting import wait_for_download
 
     started = PhraseConnectorDownloadOperator(
         task_id="download", connector="1001", folder=folder, file=file, project_uid=project_uid
     ).execute({"ti": RecordingTaskInstance()})
-    wait_for_download(
-        PhraseTmsHook(),
-        project_uid,
-        started["download_task_id"],
-        created_after=None,
-        poll_interval=0.05,
-        deadline=time.time() + 30,
-    )
+    finished_state(project_uid, started["download_task_id"])
     return started
+
+
+def finished_state(project_uid: str, task_id: str) -> Any:
+    """Wait (bounded) until the download task finished; its state."""
+    import time
+
+    from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
+
+    hook = PhraseTmsHook()
+    try:
+        state, _ = hook.wait_for_download(
+            project_uid, task_id, created_after=None, poll_interval=0.05, deadline=time.time() + 30
+        )
+    finally:
+        hook.close()
+    return state

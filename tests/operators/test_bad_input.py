@@ -99,7 +99,7 @@ def _job_operator(kind: str, **job_fields: Any) -> Any:
             "target_langs[1]: 'fr fr' is not a Phrase language code",
             id="malformed",
         ),
-        pytest.param({"target_langs": "de"}, "target_langs: must be a list", id="not-a-list"),
+        pytest.param({"target_langs": 42}, "target_langs: must be a list", id="not-a-list"),
         pytest.param({"target_langs": ["de", "DE"]}, "target_langs: lists de more than once", id="duplicate"),
         pytest.param(
             {

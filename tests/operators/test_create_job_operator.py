@@ -9,11 +9,15 @@ from typing import Any
 import pytest
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, TaskDeferred
 
-from airflow_phrase.exceptions import PhraseApiError, PhraseConnectionError, PhraseImportFailedError
+from airflow_phrase.exceptions import (
+    PhraseApiError,
+    PhraseConnectionError,
+    PhraseImportFailedError,
+    PhraseWaitTimeout,
+)
 from airflow_phrase.links import JOB_URLS_XCOM_KEY, JOBS_URL_XCOM_KEY, PROJECT_URL_XCOM_KEY
 from airflow_phrase.operators.create_job import PhraseCreateJobFromConnectorTaskOperator
-from airflow_phrase.operators.waiting import PhraseWaitTimeout
-from airflow_phrase.triggers.async_request import PhraseAsyncRequestTrigger
+from airflow_phrase.triggers.jobs_import import PhraseJobsImportTrigger
 from tests.operators.conftest import (
     CREATE_JOB_PATH,
     REVIEW,
@@ -181,16 +185,21 @@ def test_an_unknown_download_task_fails_with_phrases_message(emulator: Any, cont
     assert jobs_in(emulator) == []
 
 
-def test_languages_outside_the_project_fail_with_phrases_message(
+def test_languages_outside_the_project_fail_before_the_create_call(
     emulator: Any, context: dict[str, Any]
 ) -> None:
     task_id = start_finished_download(emulator, WEBSITE)["download_task_id"]
+    emulator.admin.clear_journal()
 
     with pytest.raises(AirflowFailException) as raised:
-        _operator(WEBSITE, task_id, target_langs=["de", "it"]).execute(context)
+        _operator(WEBSITE, task_id, target_langs=["de", "it", "pl"]).execute(context)
 
-    assert "targetLangs must match project: it not among the target languages" in str(raised.value)
+    assert (
+        "target_langs: it, pl are not among the target languages of project prjWebsite000000000001 "
+        "(de, fr_fr, ja); remove them or add them to the project in Phrase"
+    ) in str(raised.value)
     assert jobs_in(emulator) == []
+    assert [method for method, _ in calls(emulator)] == ["GET"]  # the project, nothing else
 
 
 def test_a_failed_download_task_cannot_become_jobs(emulator: Any, context: dict[str, Any]) -> None:
@@ -216,16 +225,15 @@ def test_waits_for_the_import_on_the_worker(emulator: Any, context: dict[str, An
     assert {snapshot[uid] for uid in result["job_uids"]} == {"OK"}
 
 
-def test_a_failed_import_fails_with_phrases_error_code(emulator: Any, context: dict[str, Any]) -> None:
+def test_a_failed_import_fails_with_phrases_message(emulator: Any, context: dict[str, Any]) -> None:
     task_id = start_finished_download(emulator, WEBSITE, file="bad-import.md")["download_task_id"]
 
     with pytest.raises(PhraseImportFailedError) as raised:
         _operator(WEBSITE, task_id, wait_for_import=True, deferrable=False).execute(context)
 
     message = str(raised.value)
-    assert "JobImportFailed: Import of bad-import.md failed: unterminated YAML front matter" in message
+    assert "Import of bad-import.md failed: unterminated YAML front matter" in message
     assert "project prjWebsite000000000001" in message
-    assert raised.value.error_code == "JobImportFailed"
     assert sorted(raised.value.job_uids) == sorted(job["uid"] for job in jobs_in(emulator, WEBSITE))
 
 
@@ -233,8 +241,11 @@ def test_a_429_storm_while_waiting_for_the_import_only_delays_the_task(
     emulator: Any, context: dict[str, Any]
 ) -> None:
     task_id = start_finished_download(emulator, WEBSITE)["download_task_id"]
-    storm = [{"status": 429}] * 7  # more than the hook's 3 attempts per request, twice over
-    emulator.admin.set_faults([{"method": "GET", "path": r"/api2/v1/async/\d+", "sequence": storm}])
+    # The first jobs listing (jobs of the task, before creating) passes; then the import's polls get
+    # 7 x 429: more than the hook's 3 attempts per request, twice over.
+    storm = [None] + [{"status": 429}] * 7
+    jobs_path = rf"/api2/v2/projects/{WEBSITE}/jobs"
+    emulator.admin.set_faults([{"method": "GET", "path": jobs_path, "sequence": storm}])
 
     result = _operator(WEBSITE, task_id, wait_for_import=True, deferrable=False).execute(context)
 
@@ -249,14 +260,14 @@ def test_a_poke_wait_times_out_clearly(emulator: Any, context: dict[str, Any]) -
     with pytest.raises(PhraseWaitTimeout) as raised:
         _operator(WEBSITE, task_id, wait_for_import=True, deferrable=False, wait_timeout=0.3).execute(context)
 
-    assert "Timed out waiting for the import (Phrase async request" in str(raised.value)
+    assert "Timed out waiting for the import of jobs" in str(raised.value)
     assert not isinstance(raised.value, AirflowFailException)  # a retry may find it imported
 
 
 # --------------------------------------------------------------------------- deferrable
 
 
-def test_defers_on_the_async_request_with_the_result_in_kwargs(
+def test_defers_on_the_shared_import_poll_with_the_jobs_in_kwargs(
     emulator: Any, context: dict[str, Any]
 ) -> None:
     task_id = start_finished_download(emulator, WEBSITE)["download_task_id"]
@@ -268,11 +279,12 @@ def test_defers_on_the_async_request_with_the_result_in_kwargs(
 
     deferred = raised.value
     trigger = deferred.trigger
-    assert isinstance(trigger, PhraseAsyncRequestTrigger)
+    assert isinstance(trigger, PhraseJobsImportTrigger)
     assert deferred.method_name == "execute_complete"
-    result = deferred.kwargs["result"]
+    outcome = deferred.kwargs["outcome"]
     assert json.loads(json.dumps(deferred.kwargs)) == deferred.kwargs
-    assert trigger.async_request_id == result["async_request_id"]
+    assert sorted(trigger.job_uids) == sorted(job["uid"] for job in outcome["jobs"])
+    assert trigger.project_uid == WEBSITE
     assert trigger.phrase_conn_id == "phrase_tms_default"
     assert trigger.poll_interval == 0.05
     assert trigger.deadline is not None and before + 600 <= trigger.deadline <= time.time() + 600
@@ -292,24 +304,27 @@ def test_defers_right_after_creating_without_looking_at_the_import(
     with pytest.raises(TaskDeferred):
         _operator(WEBSITE, task_id, wait_for_import=True, deferrable=True).execute(context)
 
-    assert not [path for method, path in calls(emulator) if path.startswith("/api2/v1/async/")]
+    not_ready_polls = [e for e in emulator.admin.journal() if e.param("notReady") == "true"]
+    assert not_ready_polls == []
     assert len(posts(emulator, "/jobs/connectorTask")) == 1
 
 
-def test_found_jobs_are_not_deferred_for(emulator: Any, context: dict[str, Any]) -> None:
-    """Jobs an earlier try created have no async request: their import status is checked at once."""
+def test_found_jobs_are_waited_for_like_created_ones(emulator: Any, context: dict[str, Any]) -> None:
+    """Jobs an earlier try created are returned, and their import is waited for all the same."""
     task_id = start_finished_download(emulator, WEBSITE)["download_task_id"]
     created = _operator(WEBSITE, task_id, wait_for_import=True, deferrable=False).execute(context)
 
-    again = _operator(WEBSITE, task_id, wait_for_import=True, deferrable=True).execute(context)
+    with pytest.raises(TaskDeferred) as raised:
+        _operator(WEBSITE, task_id, wait_for_import=True, deferrable=True).execute(context)
 
-    assert sorted(again["job_uids"]) == sorted(created["job_uids"])
-    assert again["async_request_id"] is None
+    assert sorted(raised.value.trigger.job_uids) == sorted(created["job_uids"])
+    assert raised.value.kwargs["outcome"]["created"] is False
+    assert len(posts(emulator, "/jobs/connectorTask")) == 1
 
 
-RESULT = {
+OUTCOME = {
     "project_uid": WEBSITE,
-    "job_uids": ["jobPart000000000000001"],
+    "download_task_id": "1",
     "jobs": [
         {
             "uid": "jobPart000000000000001",
@@ -320,80 +335,68 @@ RESULT = {
         }
     ],
     "async_request_id": "5200001",
+}
+RESULT = {
+    "project_uid": WEBSITE,
+    "job_uids": ["jobPart000000000000001"],
+    "jobs": OUTCOME["jobs"],
+    "async_request_id": "5200001",
     "unsupported_files": [],
     "warnings": [],
 }
 
 
-def _complete(event: Any, result: Any = RESULT) -> Any:
-    return _operator(WEBSITE, "1").execute_complete({}, event=event, result=result)
+def _complete(event: Any, outcome: Any = OUTCOME) -> Any:
+    return _operator(WEBSITE, "1").execute_complete({}, event=event, outcome=outcome)
 
 
-SUCCESS_EVENT = {
-    "status": "success",
-    "async_request_id": "5200001",
-    "message": "finished",
-    "async_request": {"id": "5200001", "action": "IMPORT_JOB", "asyncResponse": {"errorCode": None}},
-}
+def _event(status: str, **fields: Any) -> dict[str, Any]:
+    return {"status": status, "project_uid": WEBSITE, "job_uids": ["jobPart000000000000001"], **fields}
 
 
 def test_execute_complete_success_returns_the_result() -> None:
-    assert _complete(SUCCESS_EVENT) == RESULT
+    assert _complete(_event("success", message="imported")) == RESULT
 
 
 def test_execute_complete_error_fails_with_phrases_message() -> None:
-    event = {  # as the trigger reports a failed import: with the finished request
-        "status": "error",
-        "async_request_id": "5200001",
-        "message": "JobImportFailed: broken front matter",
-        "async_request": {
-            "id": "5200001",
-            "action": "IMPORT_JOB",
-            "asyncResponse": {"errorCode": "JobImportFailed", "errorDesc": "broken front matter"},
-        },
-    }
+    event = _event(  # as the shared poll reports a failed import: the job's importStatus errorMessage
+        "error",
+        message="broken front matter",
+        failed_jobs=[{"uid": "jobPart000000000000001", "errorMessage": "broken front matter"}],
+    )
     with pytest.raises(
         PhraseImportFailedError,
-        match=r"^Phrase could not import jobs jobPart000000000000001 of project prjWebsite000000000001 "
-        r"\(async request 5200001\): JobImportFailed: broken front matter$",
+        match=r"^Phrase could not import jobs jobPart000000000000001 of project prjWebsite000000000001: "
+        r"broken front matter$",
     ) as raised:
         _complete(event)
 
     error = raised.value
-    assert (error.error_code, error.error_desc) == ("JobImportFailed", "broken front matter")
-    assert error.async_request_id == "5200001"
+    assert (error.error_code, error.error_desc) == (None, "broken front matter")
     assert error.job_uids == ["jobPart000000000000001"]
 
 
 def test_execute_complete_error_without_phrases_verdict_is_no_import_failure() -> None:
-    """The trigger could not read the request (e.g. HTTP 403): the task fails, but not as a failed import."""
-    event = {"status": "error", "async_request_id": "5200001", "message": "PhraseApiError: HTTP 403"}
+    """The trigger could not read the jobs (e.g. HTTP 403): the task fails, but not as a failed import."""
     with pytest.raises(
         AirflowFailException, match=r"Waiting for Phrase to import .* failed: .*403"
     ) as raised:
-        _complete(event)
+        _complete(_event("error", message="PhraseApiError: HTTP 403"))
 
     assert not isinstance(raised.value, PhraseImportFailedError)
 
 
 def test_execute_complete_timeout_is_a_clear_retryable_failure() -> None:
-    event = {
-        "status": "timeout",
-        "async_request_id": "5200001",
-        "message": "did not finish before the deadline",
-    }
     with pytest.raises(PhraseWaitTimeout, match=r"Timed out waiting for Phrase to import jobs jobPart0+1"):
-        _complete(event)
+        _complete(_event("timeout", message="did not finish before the deadline"))
 
 
 @pytest.mark.parametrize(
     ("event", "expected"),
     [
         pytest.param(None, "No trigger event was received", id="missing"),
-        pytest.param(
-            {"status": "cancelled", "async_request_id": "1"}, "Unknown trigger event status", id="unknown"
-        ),
-        pytest.param({"status": "success"}, "Malformed AsyncRequestEvent", id="malformed"),
+        pytest.param(_event("cancelled"), "Unknown trigger event status", id="unknown"),
+        pytest.param({"status": "success"}, "Malformed JobsImportEvent", id="malformed"),
     ],
 )
 def test_execute_complete_rejects_bad_events(event: Any, expected: str) -> None:
@@ -401,14 +404,14 @@ def test_execute_complete_rejects_bad_events(event: Any, expected: str) -> None:
         _complete(event)
 
 
-def test_execute_complete_without_the_carried_result_reads_it_back(
+def test_execute_complete_without_kwargs_reads_the_jobs_from_the_state_store(
     emulator: Any, context: dict[str, Any]
 ) -> None:
-    """dag.test() of Airflow <= 3.3.2 resumes with the event only: the jobs are found again in Phrase."""
+    """dag.test() of Airflow <= 3.3.2 resumes with the event only: the task state store has the jobs."""
     task_id = start_finished_download(emulator, WEBSITE)["download_task_id"]
     created = _operator(WEBSITE, task_id).execute(context)
-    event = {**SUCCESS_EVENT, "async_request_id": created["async_request_id"]}
+    event = {"status": "success", "project_uid": WEBSITE, "job_uids": created["job_uids"], "message": ""}
 
-    rebuilt = _operator(WEBSITE, task_id).execute_complete(context, event=event, result=None)
+    rebuilt = _operator(WEBSITE, task_id).execute_complete(context, event=event, outcome=None)
 
     assert rebuilt == created

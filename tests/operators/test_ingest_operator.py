@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -12,21 +12,23 @@ import pytest
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, TaskDeferred
 
 from airflow_phrase.emulator.seed import DEMO_SEED_PATH
-from airflow_phrase.exceptions import PhraseDownloadFailedError, PhraseImportFailedError
-from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
+from airflow_phrase.exceptions import PhraseDownloadFailedError, PhraseImportFailedError, PhraseWaitTimeout
 from airflow_phrase.links import JOBS_URL_XCOM_KEY, PROJECT_URL_XCOM_KEY
 from airflow_phrase.operators.ingest import PhraseIngestConnectorFileOperator
-from airflow_phrase.operators.waiting import PhraseWaitTimeout, wait_for_download
-from airflow_phrase.triggers.async_request import PhraseAsyncRequestTrigger
+from airflow_phrase.operators.ingest_state import PROGRESS_KEY
 from airflow_phrase.triggers.connector_task import PhraseConnectorTaskTrigger
+from airflow_phrase.triggers.jobs_import import PhraseJobsImportTrigger
 from tests.operators.conftest import (
     REVIEW,
     TASKS_PATH,
     WEBSITE,
+    MemoryTaskStateStore,
     RecordingTaskInstance,
     calls,
+    finished_state,
     jobs_in,
     posts,
+    retry_context,
 )
 
 INSTALL_ENCODED = b"docs/guides/install.md".hex()
@@ -90,8 +92,7 @@ def test_running_again_returns_the_existing_jobs_without_downloading(
     again = _operator().execute({"ti": RecordingTaskInstance()})
 
     assert again["reused"] == "jobs"
-    assert again["job_uids"] == first["job_uids"]
-    assert again["download_task_id"] == first["download_task_id"]
+    assert sorted(again["job_uids"]) == sorted(first["job_uids"])
     assert again["async_request_id"] is None
     assert len(jobs_in(emulator)) == 4
     assert len(_download_posts(emulator)) == 1
@@ -125,7 +126,7 @@ def test_jobs_older_than_the_files_last_modification_do_not_count(
     )
 
     first = _operator().execute(context)
-    second = _operator().execute(context)
+    second = _operator().execute({"ti": RecordingTaskInstance()})
 
     assert second["reused"] is None
     assert set(second["job_uids"]).isdisjoint(first["job_uids"])
@@ -135,13 +136,15 @@ def test_jobs_older_than_the_files_last_modification_do_not_count(
 # --------------------------------------------------------------------------- a retry reuses the download
 
 
-def test_a_retry_after_a_timed_out_wait_reuses_the_download(emulator: Any, context: dict[str, Any]) -> None:
+def test_a_retry_after_a_timed_out_wait_reuses_the_download(
+    emulator: Any, context: dict[str, Any], store: MemoryTaskStateStore
+) -> None:
     emulator.admin.configure(task_delay=1.0)
     with pytest.raises(PhraseWaitTimeout, match=r"docs/guides/install.md"):
         _operator(wait_timeout=0.05).execute(context)  # first try: gave up waiting
     assert jobs_in(emulator) == []
 
-    result = _operator().execute({"ti": RecordingTaskInstance()})  # the retry
+    result = _operator().execute(retry_context(store))  # the retry: same task instance, same state store
 
     assert result["reused"] == "download"
     assert len(_download_posts(emulator)) == 1
@@ -151,14 +154,14 @@ def test_a_retry_after_a_timed_out_wait_reuses_the_download(emulator: Any, conte
 
 
 def test_a_retry_after_a_deferral_was_lost_reuses_the_download(
-    emulator: Any, context: dict[str, Any]
+    emulator: Any, context: dict[str, Any], store: MemoryTaskStateStore
 ) -> None:
     emulator.admin.configure(task_delay=1.0)
     with pytest.raises(TaskDeferred) as deferred:
         _operator(deferrable=True).execute(context)  # the worker hands over ... and the try is lost
     started = deferred.value.kwargs["progress"]["download_task_id"]
 
-    result = _operator().execute({"ti": RecordingTaskInstance()})
+    result = _operator().execute(retry_context(store))
 
     assert result["reused"] == "download"
     assert result["download_task_id"] == started
@@ -166,11 +169,26 @@ def test_a_retry_after_a_deferral_was_lost_reuses_the_download(
     assert len(_create_posts(emulator)) == 1
 
 
+def test_a_retry_after_the_jobs_were_created_creates_nothing(
+    emulator: Any, context: dict[str, Any], store: MemoryTaskStateStore
+) -> None:
+    """The first try created the jobs and died before recording it: the retry finds them from its download."""
+    first = _operator(project_uid=WEBSITE).execute(context)
+    progress = store.get(PROGRESS_KEY)
+    store.set(PROGRESS_KEY, {**progress, "stage": "downloading", "created": None})  # as if it died
+
+    again = _operator(project_uid=WEBSITE).execute(retry_context(store))
+
+    assert sorted(again["job_uids"]) == sorted(first["job_uids"])
+    assert len(_create_posts(emulator)) == 1 and len(_download_posts(emulator)) == 1
+    assert len(jobs_in(emulator)) == 2
+
+
 def test_a_download_someone_turned_into_jobs_is_not_reused(emulator: Any, context: dict[str, Any]) -> None:
     """A finished download already used for jobs in another project must not be picked up again."""
     _operator(project_uid=WEBSITE).execute(context)
 
-    result = _operator(project_uid=REVIEW).execute(context)
+    result = _operator(project_uid=REVIEW).execute({"ti": RecordingTaskInstance()})
 
     assert result["reused"] is None
     assert len(_download_posts(emulator)) == 2
@@ -213,32 +231,33 @@ def test_a_failed_download_fails_once_with_phrases_message(
     assert jobs_in(emulator) == []
 
 
-def test_a_failed_import_fails_with_phrases_error(emulator: Any, context: dict[str, Any]) -> None:
-    with pytest.raises(
-        PhraseImportFailedError, match=r"JobImportFailed: Import of bad-import.md failed"
-    ) as raised:
+def test_a_failed_import_fails_with_phrases_message(emulator: Any, context: dict[str, Any]) -> None:
+    with pytest.raises(PhraseImportFailedError, match=r"Import of bad-import.md failed") as raised:
         _operator(file="bad-import.md", wait_for_import=True).execute(context)
     jobs = jobs_in(emulator)
     assert len(jobs) == 4  # the jobs exist; their import failed
     error = raised.value
-    assert error.error_code == "JobImportFailed"
     assert error.error_desc and error.error_desc.startswith("Import of bad-import.md failed")
-    assert sorted(error.job_uids) == sorted(job["uid"] for job in jobs)
-    (request,) = emulator.admin.snapshot()["asyncRequests"]
-    assert error.async_request_id == str(request["id"])
+    level_one = sorted(job["uid"] for job in jobs if job["workflowLevel"] == 1)
+    assert sorted(error.job_uids) == level_one  # the not-ready listing is of workflow level 1
 
 
-def test_languages_outside_the_project_fail_with_phrases_message(
+def test_languages_outside_the_project_fail_before_anything_is_downloaded(
     emulator: Any, context: dict[str, Any]
 ) -> None:
-    with pytest.raises(AirflowFailException, match="targetLangs must match project: ja"):
+    with pytest.raises(AirflowFailException) as raised:
         _operator(target_langs=["de", "ja"]).execute(context)
+
+    assert (
+        "target_langs: ja is not among the target languages of project prjDocsReview00000001 (de, es); "
+        "remove it or add it to the project in Phrase"
+    ) in str(raised.value)
+    assert [path for method, path in calls(emulator) if method != "GET"] == []  # no download, no create
 
 
 def test_a_429_storm_during_the_wait_only_delays_the_task(emulator: Any, context: dict[str, Any]) -> None:
-    # The first listing (looking for a reusable download) passes; then 7 x 429: more than the hook's
-    # 3 attempts per request, twice over.
-    storm = [None] + [{"status": 429, "retryAfter": "0"}] * 7
+    # 7 x 429 on the task listing of the wait: more than the hook's 3 attempts per request, twice over.
+    storm = [{"status": 429, "retryAfter": "0"}] * 7
     emulator.admin.set_faults([{"method": "GET", "path": TASKS_PATH, "sequence": storm}])
 
     result = _operator(project_uid=WEBSITE).execute(context)
@@ -249,7 +268,7 @@ def test_a_429_storm_during_the_wait_only_delays_the_task(emulator: Any, context
 
 
 def test_an_endless_429_storm_ends_in_one_clear_timeout(emulator: Any, context: dict[str, Any]) -> None:
-    storm = [None] + [{"status": 429, "retryAfter": "0"}] * 1000
+    storm = [{"status": 429, "retryAfter": "0"}] * 1000
     emulator.admin.set_faults([{"method": "GET", "path": TASKS_PATH, "sequence": storm}])
 
     with pytest.raises(PhraseWaitTimeout) as raised:
@@ -265,7 +284,7 @@ def test_an_endless_429_storm_ends_in_one_clear_timeout(emulator: Any, context: 
 
 
 def test_defers_on_the_connector_task_with_links_already_pushed(
-    emulator: Any, context: dict[str, Any]
+    emulator: Any, context: dict[str, Any], store: MemoryTaskStateStore
 ) -> None:
     emulator.admin.configure(task_delay=60)
     before = time.time()
@@ -280,13 +299,15 @@ def test_defers_on_the_connector_task_with_links_already_pushed(
     assert deferred.timeout is None
     progress = deferred.kwargs["progress"]
     assert json.loads(json.dumps(deferred.kwargs)) == deferred.kwargs
+    assert store.get(PROGRESS_KEY) == progress  # kept for a later try or a resume without kwargs
     (task,) = emulator.admin.snapshot()["downloadTasks"]
     assert progress["download_task_id"] == trigger.download_task_id == task["id"]
     assert progress["reused"] is None
-    assert progress["file"]["file"] == INSTALL_ENCODED
+    assert progress["file"]["encoded_name"] == INSTALL_ENCODED
     assert trigger.project_uid == REVIEW
     assert trigger.phrase_conn_id == "phrase_tms_default"
     assert trigger.poll_interval == 0.05
+    assert trigger.claim_file_name == "install.md"  # rival downloads of this file are looked at
     assert trigger.deadline is not None and before + 300 <= trigger.deadline <= time.time() + 300
     created_after = datetime.fromisoformat(trigger.created_after)
     assert created_after <= datetime.fromisoformat(task["dateCreated"])
@@ -304,14 +325,7 @@ def test_resumes_creates_the_jobs_and_defers_again_for_the_import(
     with pytest.raises(TaskDeferred) as first:
         operator.execute(context)
     progress = first.value.kwargs["progress"]
-    state = wait_for_download(
-        PhraseTmsHook(),
-        REVIEW,
-        progress["download_task_id"],
-        created_after=None,
-        poll_interval=0.05,
-        deadline=time.time() + 30,
-    )
+    state = finished_state(REVIEW, progress["download_task_id"])
     event = {
         "status": "success",
         "project_uid": REVIEW,
@@ -324,35 +338,34 @@ def test_resumes_creates_the_jobs_and_defers_again_for_the_import(
     with pytest.raises(TaskDeferred) as second:
         resumed.execute_complete(context, event=event, progress=json.loads(json.dumps(progress)))
 
-    assert isinstance(second.value.trigger, PhraseAsyncRequestTrigger)
+    trigger = second.value.trigger
+    assert isinstance(trigger, PhraseJobsImportTrigger)
     assert second.value.method_name == "execute_complete_import"
-    result = second.value.kwargs["result"]
-    assert result["download_task_id"] == state.id and result["file"] == INSTALL_ENCODED
-    assert len(result["job_uids"]) == 4 == len(jobs_in(emulator))
+    after = second.value.kwargs["progress"]
+    assert after["stage"] == "importing"
+    assert sorted(trigger.job_uids) == sorted(job["uid"] for job in jobs_in(emulator))
+    assert len(jobs_in(emulator)) == 4
     assert JOBS_URL_XCOM_KEY in context["ti"].pushes
 
-    import_event = {
-        "status": "success",
-        "async_request_id": result["async_request_id"],
-        "message": "",
-        "async_request": {"id": result["async_request_id"], "asyncResponse": {}},
-    }
-    assert _operator().execute_complete_import(context, event=import_event, result=result) == result
+    import_event = {"status": "success", "project_uid": REVIEW, "job_uids": trigger.job_uids, "message": ""}
+    result = _operator().execute_complete_import(context, event=import_event, progress=after)
+    assert result["download_task_id"] == state.id and result["file"] == INSTALL_ENCODED
+    assert sorted(result["new_job_uids"]) == sorted(trigger.job_uids)
+    assert len(_create_posts(emulator)) == 1
 
 
 PROGRESS = {
+    "stage": "downloading",
+    "project_uid": WEBSITE,
     "file": {
         "connector_id": "1001",
-        "folder": "x",
-        "file": "y",
-        "file_name": "broken.docx",
+        "encoded_folder": "x",
+        "encoded_name": "y",
+        "name": "broken.docx",
         "folder_path": "docs/legacy",
-        "last_modified": None,
     },
     "download_task_id": "310001",
     "download_created": "2026-11-28T10:00:00+00:00",
-    "reused": None,
-    "deadline": None,
 }
 
 
@@ -400,14 +413,14 @@ def test_execute_complete_rejects_bad_events(event: Any, expected: str) -> None:
         _operator().execute_complete({}, event=event, progress=PROGRESS)
 
 
-def test_execute_complete_without_progress_reads_it_back(emulator: Any, context: dict[str, Any]) -> None:
-    """dag.test() of Airflow <= 3.3.2 resumes with the event only: the file is resolved again."""
+def test_execute_complete_without_kwargs_reads_the_progress_from_the_state_store(
+    emulator: Any, context: dict[str, Any]
+) -> None:
+    """dag.test() of Airflow <= 3.3.2 resumes with the event only: the task state store has the progress."""
     with pytest.raises(TaskDeferred) as deferred:
         _operator(deferrable=True).execute(context)
     task_id = deferred.value.kwargs["progress"]["download_task_id"]
-    state = wait_for_download(
-        PhraseTmsHook(), REVIEW, task_id, created_after=None, poll_interval=0.05, deadline=time.time() + 30
-    )
+    state = finished_state(REVIEW, task_id)
     event = _event("success", project_uid=REVIEW, download_task_id=task_id, task_state=state.to_wire())
 
     result = _operator().execute_complete(context, event=event, progress=None)
@@ -417,20 +430,10 @@ def test_execute_complete_without_progress_reads_it_back(emulator: Any, context:
     assert len(result["job_uids"]) == 4 == len(jobs_in(emulator))
 
 
-def test_execute_complete_import_without_the_result_reads_it_back(
-    emulator: Any, context: dict[str, Any]
-) -> None:
-    created = _operator(project_uid=WEBSITE).execute(context)
-    event = {
-        "status": "success",
-        "async_request_id": created["async_request_id"],
-        "message": "",
-        "async_request": {"id": created["async_request_id"], "asyncResponse": {}},
-    }
-
-    rebuilt = _operator(project_uid=WEBSITE).execute_complete_import(context, event=event, result=None)
-
-    assert rebuilt == {**created, "reused": None}
+def test_execute_complete_without_any_progress_says_so() -> None:
+    event = _event("success", task_state={"id": "310001", "status": "SUCCESS"})
+    with pytest.raises(AirflowException, match="Resumed without the progress"):
+        _operator().execute_complete({"task_state_store": MemoryTaskStateStore()}, event=event, progress=None)
 
 
 def test_nothing_but_gets_before_a_deferral_when_the_file_is_ingested(
@@ -443,3 +446,41 @@ def test_nothing_but_gets_before_a_deferral_when_the_file_is_ingested(
 
     assert result["reused"] == "jobs"
     assert all(method == "GET" for method, _ in calls(emulator)[before:])
+
+
+# --------------------------------------------------------------------------- with the run's plan
+
+
+def _plan(emulator: Any, folder: str = "docs/guides", file: str = "install.md") -> dict[str, Any]:
+    from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
+    from airflow_phrase.operators.ingest_state import IngestPlan
+
+    hook = PhraseTmsHook()
+    try:
+        resolved = hook.resolve_remote_file("1001", folder, file)
+    finally:
+        hook.close()
+    version = resolved.version
+    return IngestPlan(
+        file=version,
+        version_after=version.last_modified,
+        languages_checked=True,
+        planned_at=datetime.now(timezone.utc),
+    ).model_dump(mode="json")
+
+
+def test_with_the_runs_plan_a_first_try_only_downloads_waits_and_creates(
+    emulator: Any, context: dict[str, Any]
+) -> None:
+    plan = _plan(emulator)
+    emulator.admin.clear_journal()
+
+    result = _operator(project_uid=WEBSITE, plan=plan).execute(context)
+
+    kinds = [(method, path.split("/")[3]) for method, path in calls(emulator)]
+    assert kinds.count(("POST", "connectors")) == 1  # the download
+    assert kinds.count(("POST", "projects")) == 1  # the create
+    assert ("GET", "connectors") not in kinds  # no folder walk: the plan has the encoded names
+    assert not any(method == "GET" and "/jobs" in path for method, path in calls(emulator))
+    assert not any(path.rstrip("/").endswith(WEBSITE) for _, path in calls(emulator))  # no project read
+    assert len(result["job_uids"]) == 2

@@ -9,17 +9,24 @@ download task is the ja job.
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
 from typing import Any
 
 import pytest
-from airflow.sdk.exceptions import AirflowFailException, TaskDeferred
+from airflow.sdk.exceptions import TaskDeferred
 
+from airflow_phrase.exceptions import PhraseImportFailedError
 from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
 from airflow_phrase.operators.ingest import PhraseIngestConnectorFileOperator
-from airflow_phrase.operators.waiting import wait_for_download
-from tests.operators.conftest import REVIEW, WEBSITE, RecordingTaskInstance, jobs_in, posts
+from tests.operators.conftest import (
+    REVIEW,
+    WEBSITE,
+    MemoryTaskStateStore,
+    RecordingTaskInstance,
+    finished_state,
+    jobs_in,
+    posts,
+)
 
 FIRST_LANGS = ["de", "fr_fr"]
 GROWN_LANGS = ["de", "fr_fr", "ja"]
@@ -35,9 +42,10 @@ def _operator(**kwargs: Any) -> PhraseIngestConnectorFileOperator:
     return PhraseIngestConnectorFileOperator(task_id="ingest", **kwargs)
 
 
-def _ctx() -> dict[str, Any]:
+def _ctx(store: MemoryTaskStateStore | None = None) -> dict[str, Any]:
+    """A task instance's context; each ingest its own task instance unless ``store`` is shared."""
     ti = RecordingTaskInstance()
-    return {"ti": ti, "task_instance": ti}
+    return {"ti": ti, "task_instance": ti, "task_state_store": store or MemoryTaskStateStore()}
 
 
 def _create_posts(emulator: Any) -> list[str]:
@@ -56,14 +64,7 @@ def _assert_one_job_per_language(emulator: Any, project_uid: str, levels: int = 
 
 def _finished_event(project_uid: str, download_task_id: str) -> dict[str, Any]:
     """The trigger's success event, once Phrase really finished the download (bounded wait)."""
-    state = wait_for_download(
-        PhraseTmsHook(),
-        project_uid,
-        download_task_id,
-        created_after=None,
-        poll_interval=0.05,
-        deadline=time.time() + 30,
-    )
+    state = finished_state(project_uid, download_task_id)
     return {
         "status": "success",
         "project_uid": project_uid,
@@ -146,8 +147,8 @@ def test_assignments_are_narrowed_to_the_new_languages_in_a_workflow_project(emu
             {
                 "id": step,
                 "assignments": [
-                    {"targetLang": lang, "providers": [{"id": f"{step}-{lang}", "type": "USER"}]}
-                    for lang in langs
+                    {"targetLang": lang, "providers": [{"id": f"{step}{index}", "type": "USER"}]}
+                    for index, lang in enumerate(langs)
                 ],
             }
             for step in ("7001", "7002")
@@ -177,7 +178,7 @@ def test_assignments_are_narrowed_to_the_new_languages_in_a_workflow_project(emu
     hook = PhraseTmsHook()
     created = [hook.get_job(REVIEW, job["uid"]) for job in new]
     providers = {job.workflow_level: [provider.id for provider in job.providers] for job in created}
-    assert providers == {1: ["7001-es"], 2: ["7002-es"]}
+    assert providers == {1: ["70011"], 2: ["70021"]}  # es: the second language of the request
 
 
 def test_a_partial_ingest_waits_for_the_import_of_every_job(emulator: Any) -> None:
@@ -194,10 +195,10 @@ def test_a_failed_import_of_an_existing_job_fails_a_partial_ingest_that_waits(em
     """The new job's async request covers only the new job: the existing ones are checked too."""
     first = _operator(file="bad-import.md", target_langs=FIRST_LANGS).execute(_ctx())  # import fails later
 
-    with pytest.raises(
-        AirflowFailException, match=rf"could not import job {first['job_uids'][0]} \(bad-import.md"
-    ):
+    with pytest.raises(PhraseImportFailedError) as raised:
         _operator(file="bad-import.md", target_langs=GROWN_LANGS, wait_for_import=True).execute(_ctx())
+
+    assert set(first["job_uids"]) <= set(raised.value.job_uids)  # the jobs that were there failed too
 
     _assert_one_job_per_language(emulator, WEBSITE)
 
@@ -229,18 +230,19 @@ def test_the_deferrable_path_carries_the_missing_languages_through_the_deferral(
     _assert_only_ja_created_from(emulator, first, progress["download_task_id"])
 
 
-def test_resumed_without_kwargs_the_missing_languages_are_read_back_from_phrase(emulator: Any) -> None:
+def test_resumed_without_kwargs_the_missing_languages_come_from_the_state_store(emulator: Any) -> None:
     """dag.test() of Airflow <= 3.3.2 resumes with the event only; a second such resume (an earlier one
     created the ja job and died) creates nothing more."""
     first = _operator(target_langs=FIRST_LANGS).execute(_ctx())
     emulator.admin.configure(task_delay=1.0)
+    store = MemoryTaskStateStore()
     with pytest.raises(TaskDeferred) as deferred:
-        _operator(target_langs=GROWN_LANGS, deferrable=True).execute(_ctx())
+        _operator(target_langs=GROWN_LANGS, deferrable=True).execute(_ctx(store))
     task_id = deferred.value.kwargs["progress"]["download_task_id"]
     event = _finished_event(WEBSITE, task_id)
 
     result = _operator(target_langs=GROWN_LANGS, deferrable=True).execute_complete(
-        _ctx(), event=event, progress=None
+        _ctx(store), event=event, progress=None
     )
 
     _assert_union(result, first)
@@ -248,7 +250,7 @@ def test_resumed_without_kwargs_the_missing_languages_are_read_back_from_phrase(
     _assert_only_ja_created_from(emulator, first, task_id)
 
     again = _operator(target_langs=GROWN_LANGS, deferrable=True).execute_complete(
-        _ctx(), event=event, progress=None
+        _ctx(store), event=event, progress=None
     )
 
     assert again["job_uids"] == result["job_uids"]
@@ -257,19 +259,17 @@ def test_resumed_without_kwargs_the_missing_languages_are_read_back_from_phrase(
     _assert_only_ja_created_from(emulator, first, task_id)
 
 
-def test_resumed_without_the_import_result_the_new_jobs_are_told_from_the_existing(emulator: Any) -> None:
-    """dag.test() of Airflow <= 3.3.2 resumes the import wait without the result: it is read back from
-    Phrase, and the jobs created last (the ja job) are the new ones."""
+def test_resumed_without_the_import_kwargs_the_new_jobs_are_told_from_the_existing(emulator: Any) -> None:
+    """dag.test() of Airflow <= 3.3.2 resumes the import wait with the event only: the progress kept in the
+    task state store tells the jobs created (the ja job) from those that were there."""
     first = _operator(target_langs=FIRST_LANGS).execute(_ctx())
-    second = _operator(target_langs=GROWN_LANGS).execute(_ctx())
-    event = {
-        "status": "success",
-        "async_request_id": second["async_request_id"],
-        "message": "",
-        "async_request": {"id": second["async_request_id"], "asyncResponse": {}},
-    }
+    store = MemoryTaskStateStore()
+    second = _operator(target_langs=GROWN_LANGS).execute(_ctx(store))
+    event = {"status": "success", "project_uid": WEBSITE, "job_uids": second["job_uids"], "message": ""}
 
-    rebuilt = _operator(target_langs=GROWN_LANGS).execute_complete_import(_ctx(), event=event, result=None)
+    rebuilt = _operator(target_langs=GROWN_LANGS).execute_complete_import(
+        _ctx(store), event=event, progress=None
+    )
 
     assert rebuilt["reused"] == "partial"
     assert rebuilt["job_uids"] == second["job_uids"]

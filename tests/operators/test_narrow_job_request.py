@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from airflow_phrase.models import JobCreateRequest, JobPartV2
+from airflow_phrase.hooks.job_matching import missing_languages, order_jobs
+from airflow_phrase.hooks.results import JobSummary
+from airflow_phrase.models import JobCreateRequest
 from airflow_phrase.operators.params import narrow_job_request
-from airflow_phrase.operators.reconcile import job_order_key, missing_languages
 
 DUE = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 
@@ -93,8 +94,8 @@ def test_nothing_to_create_is_an_error() -> None:
         narrow_job_request(request, ["ja"])
 
 
-def _job(uid: str, lang: str, level: int | None = None) -> JobPartV2:
-    return JobPartV2.model_validate({"uid": uid, "targetLang": lang, "workflowLevel": level})
+def _job(uid: str, lang: str, level: int | None = 1) -> JobSummary:
+    return JobSummary(uid=uid, target_lang=lang, workflow_level=level)
 
 
 def test_missing_languages_keeps_the_requested_order() -> None:
@@ -105,13 +106,21 @@ def test_missing_languages_keeps_the_requested_order() -> None:
 
 
 def test_job_order_is_requested_language_then_workflow_level() -> None:
-    order = job_order_key(["ja", "de"])
-    jobs = [("de", 2), ("xx", 1), ("ja", 2), ("de", 1), ("ja", None)]
+    jobs = [
+        _job("1", "de", 2),
+        _job("2", "xx", 1),
+        _job("3", "ja", 2),
+        _job("4", "de", 1),
+        _job("5", "ja", None),
+    ]
 
-    assert sorted(jobs, key=lambda job: order(*job)) == [
+    ordered = order_jobs(["ja", "de"], jobs)
+
+    assert [(job.target_lang, job.workflow_level) for job in ordered] == [
         ("ja", None),
         ("ja", 2),
         ("de", 1),
         ("de", 2),
         ("xx", 1),
     ]
+    assert order_jobs(["de"], [*jobs, jobs[0]]) == order_jobs(["de"], jobs)  # each job once

@@ -17,6 +17,7 @@ from airflow_phrase.operators.base import JOB_TEMPLATE_FIELDS
 from airflow_phrase.operators.create_job import PhraseCreateJobFromConnectorTaskOperator
 from airflow_phrase.operators.download import PhraseConnectorDownloadOperator
 from airflow_phrase.operators.ingest import PhraseIngestConnectorFileOperator
+from airflow_phrase.sensors.connector_task import PhraseConnectorTaskSensor
 
 OPERATOR_MODULES = [
     "airflow_phrase.operators.download",
@@ -109,12 +110,22 @@ def test_operator_imports_stay_light() -> None:
     assert result.stdout.strip() == "", f"importing the operators pulled in {result.stdout.strip()}"
 
 
-@pytest.mark.parametrize("value", [0, -1.0])
-def test_a_non_positive_poll_interval_is_rejected_when_the_dag_is_parsed(value: float) -> None:
-    with pytest.raises(ValueError, match="poll_interval must be positive"):
+@pytest.mark.parametrize("value", [0, -1.0, 0.5])
+def test_a_poll_interval_below_the_floor_is_rejected_when_the_dag_is_parsed(
+    value: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AIRFLOW__PHRASE_TMS__MIN_POLL_INTERVAL", "1")  # the default; tests lower it
+    with pytest.raises(ValueError, match=r"poll_interval must be at least 1 seconds \(got"):
         PhraseCreateJobFromConnectorTaskOperator(
             task_id="t", project_uid="p", download_task_id="1", target_langs=["de"], poll_interval=value
         )
+    with pytest.raises(ValueError, match=r"poll_interval must be at least 1 seconds"):
+        PhraseIngestConnectorFileOperator(
+            task_id="i", connector="c", file="f", project_uid="p", target_langs=["de"], poll_interval=value
+        )
+    # (A negative one, Airflow's BaseSensorOperator refuses first.)
+    with pytest.raises(ValueError, match=r"poke_interval must be at least 1 seconds|`poke_interval`"):
+        PhraseConnectorTaskSensor(task_id="s", project_uid="p", download_task_id="1", poke_interval=value)
 
 
 @pytest.mark.parametrize(

@@ -14,9 +14,10 @@ from airflow.sdk.serde import deserialize, serialize
 from pydantic import ValidationError
 
 from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
-from airflow_phrase.triggers.coalescing import CLOCK_SKEW_MARGIN, active_pollers
+from airflow_phrase.triggers.coalescing import active_pollers
 from airflow_phrase.triggers.connector_task import PhraseConnectorTaskTrigger
 from airflow_phrase.triggers.events import ConnectorTaskEvent, parse_event
+from airflow_phrase.triggers.pollers import CLOCK_SKEW_MARGIN
 from tests.helpers import async_wait_until
 from tests.triggers.support import (
     CONVERTER_ERROR_FILE,
@@ -220,6 +221,9 @@ def test_serialize_round_trips_and_carries_no_secret(phrase_connection: str):
         created_after="2026-11-28T10:00:00+0000",
         retry_policy=FAST_RETRY,
         not_before=1_899_999_000.5,
+        claim_file_name="install.md",
+        claim_version_after="2026-11-27T10:00:00Z",
+        abandon_after=120,
     )
 
     classpath, kwargs = trigger.serialize()
@@ -240,6 +244,9 @@ def test_serialize_round_trips_and_carries_no_secret(phrase_connection: str):
             "jitter": 0.0,
         },
         "not_before": 1_899_999_000.5,
+        "claim_file_name": "install.md",
+        "claim_version_after": "2026-11-27T10:00:00+00:00",
+        "abandon_after": 120.0,
     }
     # The task runner ships kwargs with airflow.sdk.serde; the triggerer rebuilds the trigger from them.
     rebuilt = import_string(classpath)(**deserialize(serialize(kwargs)))

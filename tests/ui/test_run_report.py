@@ -144,3 +144,30 @@ def test_the_overview_trend() -> None:
         ("jobs created", "9"),
     ]
     assert 'href="runs/phrase_manual_ingestion/r2"' in html
+
+
+def test_a_scheduled_run_shows_the_files_found_in_phrase_and_those_set_aside() -> None:
+    """The scheduled DAG reports files already in Phrase without mapping them (its run plan), and why the
+    other listed files were not selected (unchanged since the last good run, filtered out)."""
+    summary = build_summary(
+        selection={
+            "connector_id": "1001",
+            "settings": {"project_uid": "prjWebsite000000000001", "folder": "docs"},
+            "baseline": {"previous": "2026-11-28T09:00:00+00:00"},
+            "counts": {"listed": 16, "selected": 2, "unchanged": 12, "filtered_by_pattern": 2},
+            "files": [{"path": "docs/new.md"}],
+            "already_ingested": [{"path": "docs/merged-late.md", "jobs": _jobs("merged-late.md")}],
+        },
+        states={0: "success"},
+        results=[{"reused": None, "import_checked": True, "jobs": _jobs("new.md")}],
+        failures=[None],
+        job_url=lambda uid: f"{WEB}/job/{uid}/translate",
+    )
+    report = run_report(parse_summary(summary.model_dump(mode="json")))  # type: ignore[arg-type]
+
+    assert (report.ingested, report.already_ingested) == (1, 1)
+    assert (report.jobs_created, report.jobs_existing) == (3, 3)
+    assert report.set_aside == ["12 unchanged", "2 filtered by pattern"]
+    html = render.run_page("phrase_connector_ingestion", "scheduled__1", "success", report, nonce="x")
+    assert "Not selected: 12 unchanged, 2 filtered by pattern." in html
+    assert f'href="{WEB}/job/merged-late.md-de/translate"' in html

@@ -2,7 +2,16 @@
 
 from .clock import Clock, ManualClock, SystemClock
 from .errors import PhraseError
-from .model import CreatedJobs, EmulatorState, JobQuery, TaskPage, TaskQuery
+from .model import (
+    CANCELLED_STATUS,
+    CANCELLED_TASK_ID,
+    CreatedJobs,
+    EmulatorState,
+    JobQuery,
+    ProjectQuery,
+    TaskPage,
+    TaskQuery,
+)
 from .records import (
     AsyncRequestRecord,
     ConnectorRecord,
@@ -18,6 +27,8 @@ from .records import (
 )
 
 __all__ = [
+    "CANCELLED_STATUS",
+    "CANCELLED_TASK_ID",
     "AsyncRequestRecord",
     "Clock",
     "ConnectorRecord",
@@ -30,6 +41,7 @@ __all__ = [
     "ManualClock",
     "PageSlice",
     "PhraseError",
+    "ProjectQuery",
     "ProjectRecord",
     "RemoteEntry",
     "SystemClock",

@@ -36,7 +36,11 @@ Assumptions (where the public Phrase documentation is silent; see phrase-tms-api
 11. Tokens from login are valid with the ``ApiToken`` scheme only; a seeded token only with the scheme
     the seed gives it (``Bearer`` for OAuth/Platform tokens).
 12. ``callbackUrl`` values are stored but never called.
-13. Every project is shown in its ADMIN/PROJECT_MANAGER shape, whatever the caller's role.
+13. A project is shown in the shape of the caller's role (the spec's ``ProjectDto`` is a union
+    discriminated by ``userRole``): ADMIN and PROJECT_MANAGER see the whole project, a LINGUIST the
+    common fields only (no ``status``, ``workflowSteps``, ``client``, ``archived``). The spec has no
+    project shape for GUEST, SUBMITTER or PORTAL_MEMBER: they get a 403 ``AuthAccessDenied`` from get
+    project and list projects. Every user sees every project of the organisation.
 14. Error codes Phrase does not document for a status: 404 ``NotFound``, 405 ``MethodNotAllowed``,
     415 ``UnsupportedMediaType`` (a body sent as anything but JSON), 429 ``TooManyRequests``. The token
     is checked before routing, so an unknown path without a token is a 401.
@@ -44,6 +48,17 @@ Assumptions (where the public Phrase documentation is silent; see phrase-tms-api
     token: per client address); it sends ``Retry-After`` only if ``rate_limit_retry_after`` is set.
 16. Request bodies are validated by the provider's strict request models: an unknown field is a 400
     that names it (the lenient alternative would hide typos in clients).
+17. List projects (``GET /api2/v1/projects``) filters as the spec documents its parameters: ``name``
+    (part of the name, case-insensitive), ``statuses``, ``sourceLangs`` and ``targetLangs`` (any of the
+    values; a project matches ``targetLangs`` if it has any of them), ``ownerId`` (the owner's numeric
+    user id), ``createdInLastHours``, ``includeArchived`` / ``archivedOnly``; ``sort`` is ``ID``,
+    ``NAME`` or ``DATE_CREATED`` (the spec names only the default ``ID``), ``order`` ``ASC``/``DESC``;
+    ``pageSize`` 1-50. The spec has no creator or creation-date range filter: ``ownerId`` and
+    ``createdInLastHours`` are its nearest. Unknown parameters are ignored, as Phrase ignores them.
+18. In the live-quirks mode (``EmulatorConfig.live_quirks`` or the seed's ``liveQuirks``) the
+    organisation also has one connector download task cancelled before the emulator started (status
+    ``CANCELLED``, outside the spec's enum; processed, no job), listed under every project like any
+    unused task. Everything else in this mode is a matter of rendering (``emulator/quirks.py``).
 """
 
 from __future__ import annotations
@@ -60,12 +75,13 @@ from typing import Any
 
 from airflow_phrase.emulator.config import STARTUP_ONLY_FIELDS, EmulatorConfig
 from airflow_phrase.emulator.encoding import ROOT, base_name, decode_path, parent_folder
-from airflow_phrase.emulator.seed import Seed, load_seed, resolve_time
+from airflow_phrase.emulator.seed import Seed, SeedRemoteFile, load_seed, resolve_time
 from airflow_phrase.models import (
     ConnectorTaskProcessingType,
     ConnectorTaskStatus,
     ConnectorTaskType,
     JobCreateRequest,
+    UnknownValue,
     WorkflowStepSettings,
 )
 
@@ -88,6 +104,7 @@ from .records import (
     TokenScheme,
     User,
     WorkflowStepRecord,
+    is_failure,
     paginate,
 )
 
@@ -99,6 +116,13 @@ LAST_CHANGED_WINDOW = timedelta(hours=24)
 LAST_CHANGED_MAX = 10
 TASK_WINDOW_BEFORE = timedelta(hours=24)
 TASK_WINDOW_AFTER = timedelta(hours=1)
+#: Assumption 18: the id and status of the cancelled task of the live-quirks mode.
+CANCELLED_TASK_ID = "300001"
+CANCELLED_STATUS = "CANCELLED"
+PROJECT_SORTS = ("ID", "NAME", "DATE_CREATED")
+PROJECT_ORDERS = ("ASC", "DESC")
+#: Roles the spec has a project shape for (``userRole``), by the role of the caller.
+PROJECT_VIEW_ROLES = ("ADMIN", "PROJECT_MANAGER", "LINGUIST", "VENDOR", "BUYER")
 
 
 @dataclass(frozen=True)
@@ -133,6 +157,24 @@ class JobQuery:
     statuses: tuple[str, ...] = ()
     workflow_level: int = 1
     not_ready: bool | None = None
+    page_number: int = 0
+    page_size: int = 50
+
+
+@dataclass(frozen=True)
+class ProjectQuery:
+    """Filters of ``GET /api2/v1/projects`` (assumption 17)."""
+
+    name: str | None = None
+    statuses: tuple[str, ...] = ()
+    source_langs: tuple[str, ...] = ()
+    target_langs: tuple[str, ...] = ()
+    owner_id: str | None = None
+    created_in_last_hours: int | None = None
+    include_archived: bool = False
+    archived_only: bool = False
+    sort: str = "ID"
+    order: str = "ASC"
     page_number: int = 0
     page_size: int = 50
 
@@ -175,6 +217,7 @@ class EmulatorState:
             seed = self._seed
             self.started_at = start
             self.organization_id = seed.organization.id
+            self.organization_uid = seed.organization.uid or f"org{seed.organization.id}"
             self.organization_name = seed.organization.name
             self._users = {
                 u.uid: User(
@@ -246,12 +289,42 @@ class EmulatorState:
                         ),
                         key=lambda s: s.level,
                     ),
+                    archived=p.archived,
                 )
                 for p in seed.projects
             }
             self._tasks: dict[str, DownloadTask] = {}
             self._jobs: dict[str, JobRecord] = {}
             self._async_requests: dict[str, AsyncRequestRecord] = {}
+            if self._config.live_quirks or seed.live_quirks:
+                self._add_cancelled_task(start)
+
+    def _add_cancelled_task(self, start: datetime) -> None:
+        """Assumption 18: a download task cancelled in Phrase before the emulator started."""
+        connector = next((c for c in self._connectors.values() if c.files), None)
+        if connector is None:
+            return
+        remote = max(connector.files.values(), key=lambda f: f.path)
+        task = DownloadTask(
+            id=CANCELLED_TASK_ID,
+            connector_id=connector.id,
+            folder_path=parent_folder(remote.path),
+            file_path=remote.path,
+            file_name=base_name(remote.path),
+            content=b"",
+            created_by_uid=connector.created_by_uid,
+            date_created=start - timedelta(minutes=10),
+            finishes_at=start - timedelta(minutes=9),
+            outcome=DownloadOutcome(UnknownValue(CANCELLED_STATUS), "Cancelled by a user in Phrase."),
+            import_outcome=ImportOutcome(),
+        )
+        self._tasks[task.id] = task
+
+    @property
+    def live_quirks(self) -> bool:
+        """Whether the emulator sends Phrase's known off-spec shapes (config or seed; assumption 18)."""
+        with self._lock:
+            return self._config.live_quirks or self._seed.live_quirks
 
     @property
     def config(self) -> EmulatorConfig:
@@ -392,6 +465,30 @@ class EmulatorState:
             ]
             return FolderView(folder, entries, last_changed)
 
+    def put_remote_file(self, connector_id: str, spec: SeedRemoteFile, now: datetime | None = None) -> None:
+        """Add a file to a connector's remote storage, or replace it (a commit, a copy, a revert).
+
+        ``spec`` is a seed file entry; a relative ``lastModified`` (``"-3d"``) is counted back from now,
+        so a test can add a file that arrives with an *old* modification time.
+        """
+        with self._lock:
+            connector = self._connector(connector_id)
+            at = self._at(now)
+            connector.files[spec.path] = RemoteFile(
+                path=spec.path,
+                content=spec.data(),
+                content_type=spec.content_type,
+                last_modified=resolve_time(spec.last_modified, at),
+                download=DownloadOutcome(
+                    ConnectorTaskStatus(spec.download.status), spec.download.error_message
+                ),
+                import_outcome=(
+                    _failed_import(spec.import_outcome.error_code, spec.import_outcome.error_desc)
+                    if spec.import_outcome.status == "ERROR"
+                    else ImportOutcome()
+                ),
+            )
+
     def start_download(
         self,
         connector_id: str,
@@ -463,12 +560,13 @@ class EmulatorState:
                         continue
                 matching.append(copy.copy(task))
             matching.sort(key=lambda t: (t.date_created, int(t.id)))
-            statuses = [t.status_at(at) for t in matching]
+            page = paginate(matching, query.page_number, query.page_size)
+            statuses = [t.status_at(at) for t in page.items]  # the spec counts "on this page"
             return TaskPage(
                 project=copy.copy(project),
-                page=paginate(matching, query.page_number, query.page_size),
+                page=page,
                 success_count=sum(s is ConnectorTaskStatus.SUCCESS for s in statuses),
-                error_count=sum(s.is_failure for s in statuses),
+                error_count=sum(isinstance(s, ConnectorTaskStatus) and s.is_failure for s in statuses),
             )
 
     def prepared_file(
@@ -490,7 +588,7 @@ class EmulatorState:
             status = task.status_at(self._at(now))
             if status is ConnectorTaskStatus.NEW:
                 raise bad_request(f"Connector async task {task_id} is not finished yet.")
-            if status.is_failure:
+            if is_failure(status):
                 raise bad_request(
                     f"Connector async task {task_id} failed ({status.value}): {task.outcome.error_message}"
                 )
@@ -500,6 +598,50 @@ class EmulatorState:
     def get_project(self, project_uid: str) -> ProjectRecord:
         with self._lock:
             return copy.copy(self._project(project_uid))
+
+    @staticmethod
+    def project_view_role(user: User) -> str:
+        """The ``userRole`` whose project shape ``user`` sees (assumption 13); 403 if the spec has none."""
+        if user.role not in PROJECT_VIEW_ROLES:
+            raise PhraseError(
+                403, "AuthAccessDenied", f"Users with the role {user.role} cannot read projects."
+            )
+        return user.role
+
+    def list_projects(self, query: ProjectQuery, now: datetime | None = None) -> PageSlice[ProjectRecord]:
+        """``GET /api2/v1/projects`` (assumption 17)."""
+        _check_page(query.page_number, query.page_size, 50)
+        _check_choice("sort", query.sort, PROJECT_SORTS)
+        _check_choice("order", query.order, PROJECT_ORDERS)
+        if query.created_in_last_hours is not None and query.created_in_last_hours < 0:
+            raise bad_request(f"createdInLastHours must be 0 or more, not {query.created_in_last_hours}.")
+        with self._lock:
+            at = self._at(now)
+            owner_ids = {u.uid: u.id for u in self._users.values()}
+            needle = query.name.casefold() if query.name else None
+            since = (
+                at - timedelta(hours=query.created_in_last_hours)
+                if query.created_in_last_hours is not None
+                else None
+            )
+            found = [
+                copy.copy(p)
+                for p in self._projects.values()
+                if (needle is None or needle in p.name.casefold())
+                and (not query.statuses or p.status in query.statuses)
+                and (not query.source_langs or p.source_lang in query.source_langs)
+                and (not query.target_langs or set(query.target_langs) & set(p.target_langs))
+                and (query.owner_id is None or owner_ids.get(p.owner_uid) == query.owner_id)
+                and (since is None or p.date_created >= since)
+                and (p.archived if query.archived_only else query.include_archived or not p.archived)
+            ]
+            sort_keys = {
+                "ID": lambda p: (int(p.id) if p.id.isdigit() else 0, p.id),
+                "NAME": lambda p: (p.name.casefold(), p.uid),
+                "DATE_CREATED": lambda p: (p.date_created, p.uid),
+            }
+            found.sort(key=sort_keys[query.sort], reverse=query.order == "DESC")
+            return paginate(found, query.page_number, query.page_size)
 
     def create_jobs(
         self,
@@ -637,6 +779,7 @@ class EmulatorState:
                         "dateCreated": t.date_created.isoformat(),
                     }
                     for t in self._tasks.values()
+                    if t.id != CANCELLED_TASK_ID  # there before the reset (assumption 18)
                 ],
                 "jobs": [
                     {
@@ -704,7 +847,7 @@ class EmulatorState:
         status = task.status_at(now)
         if status is ConnectorTaskStatus.NEW:
             raise bad_request(f"Connector async task {task.id} is not finished yet.", "JobCreateError")
-        if status.is_failure:
+        if is_failure(status):
             raise bad_request(
                 f"Connector async task {task.id} failed ({status.value}): {task.outcome.error_message}",
                 "JobCreateError",
@@ -769,4 +912,14 @@ def _decode(kind: str, encoded: str) -> str:
         ) from None
 
 
-__all__ = ["CreatedJobs", "EmulatorState", "JobQuery", "PhraseError", "TaskPage", "TaskQuery"]
+__all__ = [
+    "CANCELLED_STATUS",
+    "CANCELLED_TASK_ID",
+    "CreatedJobs",
+    "EmulatorState",
+    "JobQuery",
+    "PhraseError",
+    "ProjectQuery",
+    "TaskPage",
+    "TaskQuery",
+]

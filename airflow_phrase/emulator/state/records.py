@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, Literal, TypeVar
 
-from airflow_phrase.models import ConnectorTaskStatus
+from airflow_phrase.models import ConnectorTaskStatus, UnknownValue
 
 TokenScheme = Literal["ApiToken", "Bearer"]
 ImportState = Literal["RUNNING", "OK", "ERROR"]
@@ -42,11 +42,15 @@ class Token:
         return self.expires is None or now < self.expires
 
 
+#: A connector task's status: one of the spec's, or (live quirks) one Phrase sends outside the spec.
+TaskStatus = ConnectorTaskStatus | UnknownValue
+
+
 @dataclass(frozen=True)
 class DownloadOutcome:
     """How a connector download task ends."""
 
-    status: ConnectorTaskStatus
+    status: TaskStatus
     error_message: str | None = None
 
 
@@ -60,6 +64,11 @@ class ImportOutcome:
     @property
     def failed(self) -> bool:
         return self.error_code is not None
+
+
+def is_failure(status: TaskStatus) -> bool:
+    """A finished task that produced no file: ``ERROR``, ``CONVERTER_ERROR`` or a status outside the spec."""
+    return isinstance(status, UnknownValue) or status.is_failure
 
 
 @dataclass
@@ -132,6 +141,7 @@ class ProjectRecord:
     owner_uid: str
     client: str | None
     workflow_steps: list[WorkflowStepRecord]
+    archived: bool = False
 
 
 @dataclass
@@ -156,7 +166,7 @@ class DownloadTask:
     project_uid: str | None = None
     job_uid: str | None = None
 
-    def status_at(self, now: datetime) -> ConnectorTaskStatus:
+    def status_at(self, now: datetime) -> TaskStatus:
         return self.outcome.status if now >= self.finishes_at else ConnectorTaskStatus.NEW
 
     def date_processed_at(self, now: datetime) -> datetime | None:

@@ -1,0 +1,1 @@
+"""The production shape (CeleryExecutor on PostgreSQL and Redis) end to end: scale and faults."""
