@@ -126,10 +126,20 @@ async def test_each_project_gets_its_own_poll(phrase_emulator: Any, phrase_conne
     assert len(calls) == sum(len(v) for v in per_project.values())
 
 
+def finish_downloads_now(emulator: Any, task_ids: list[str]) -> None:
+    """End the given download tasks at the emulator's current time (they succeed on the next poll)."""
+    state = emulator.services.state
+    with state._lock:
+        for task_id in task_ids:
+            state._tasks[task_id].finishes_at = state._at(None)
+
+
 async def test_cancelling_one_trigger_does_not_disturb_the_others(
     phrase_emulator: Any, phrase_connection: str
 ):
-    phrase_emulator.admin.configure(task_delay=1.2)
+    # The downloads never end on their own: a slow machine must not let them finish before the
+    # cancellation is checked. They are ended explicitly once it has been.
+    phrase_emulator.admin.configure(task_delay=3600)
     downloads = start_downloads(phrase_connection, OK_FILE, 3)
     running = [asyncio.ensure_future(all_events(trigger_for(phrase_connection, d.id))) for d in downloads]
     await async_wait_until(lambda: len(active_pollers()) == 1 and active_pollers()[0].polls >= 1)
@@ -140,6 +150,7 @@ async def test_cancelling_one_trigger_does_not_disturb_the_others(
     await asyncio.wait([running[1]])
 
     assert len(poller.waiters) == 2 and not poller.stopped
+    finish_downloads_now(phrase_emulator, [downloads[0].id, downloads[2].id])
     survivors = await asyncio.gather(running[0], running[2])
     assert [parse_event(ConnectorTaskEvent, events[0]).status for events in survivors] == [
         "success",
