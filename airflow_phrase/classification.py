@@ -18,21 +18,38 @@ A failure is
 
 Which failures the hook retries depends on what a repetition costs (:data:`RETRY_TABLE`):
 
-========================  ====================  ==============  ==================  ================
-failure                   reads (GET)           login POST      start-download POST create-job POST
-========================  ====================  ==============  ==================  ================
-transient                 retried               retried         retried             retried
-ambiguous                 retried               retried         retried             **not retried**
-rejected                  never                 never           never               never
-========================  ====================  ==============  ==================  ================
+==========================================  =========  ==========  =============
+request (:class:`RequestKind`)               transient  ambiguous   rejected
+==========================================  =========  ==========  =============
+reads (GET), ``READ``                        retried    retried     never
+login POST, ``LOGIN``                        retried    retried     never
+start-download POST, ``START_DOWNLOAD``      retried    retried     never
+target-file PUT, ``START_TARGET_FILE``       retried    retried     never
+set-status POST, ``SET_STATUS``              retried    retried     never
+create-job POST, ``CREATE_JOBS``            retried    **no**      never
+export POST, ``EXPORT_JOBS``                 retried    **no**      never
+target-file GET, ``DOWNLOAD_TARGET_FILE``    retried    **no**      never
+==========================================  =========  ==========  =============
 
 * A second login only issues a second token.
 * A second download start leaves at most one spare download task in Phrase that no job is created from
   (Phrase cannot cancel it, and it costs one fetch of the file); not retrying would cost an Airflow
   retry, which starts a download again anyway, after the task's retry delay.
+* A second target-file PUT (``PUT /api2/v3/projects/{projectUid}/jobs/{jobUid}/targetFile``) likewise
+  leaves at most one spare async request that nothing downloads (it counts against Phrase's pending
+  async requests until it expires).
+* A second set-status POST asks for the status the first one set: the job ends in the same status
+  (Phrase may notify the owner twice if ``notifyOwner`` is set).
 * A second create-job call may create every job twice. An ambiguous failure is therefore raised at once
   and the operator looks in Phrase for the jobs before anything is created again
   (:mod:`airflow_phrase.operators.job_creation`).
+* A second export (``POST /api2/v3/projects/{projectUid}/jobs/export``) writes every job's file to the
+  repository again (a second commit, a second overwrite): raised at once; the caller checks what was
+  exported before exporting again.
+* The target-file download (``GET .../downloadTargetFile/{asyncRequestId}``) is single use: after an
+  ambiguous failure Phrase may have spent the ``asyncRequestId`` already, so a repeat would only fail
+  with :class:`~airflow_phrase.exceptions.PhraseTargetFileRequestGoneError`; the caller starts a new
+  target-file request instead.
 
 Waits that poll Phrase (reads) also poll again next interval after transient and ambiguous failures, until
 their deadline; a rejected poll ends the wait.
@@ -74,6 +91,15 @@ class RequestKind(str, Enum):
     START_DOWNLOAD = "start_download"
     #: ``POST /api2/v1/projects/{projectUid}/jobs/connectorTask``: a repeat may create the jobs twice.
     CREATE_JOBS = "create_jobs"
+    #: ``POST /api2/v3/projects/{projectUid}/jobs/export``: a repeat exports the jobs twice.
+    EXPORT_JOBS = "export_jobs"
+    #: ``PUT /api2/v3/projects/{projectUid}/jobs/{jobUid}/targetFile``: a repeat starts a spare request.
+    START_TARGET_FILE = "start_target_file"
+    #: ``GET .../downloadTargetFile/{asyncRequestId}``: single use; a repeat after an ambiguous failure
+    #: finds the id spent.
+    DOWNLOAD_TARGET_FILE = "download_target_file"
+    #: ``POST /api2/v1/projects/{projectUid}/jobs/{jobUid}/setStatus``: a repeat sets the same status.
+    SET_STATUS = "set_status"
 
 
 #: HTTP statuses with a class of their own; others: 5xx ambiguous, everything else rejected.
@@ -99,7 +125,8 @@ _ALL = frozenset(RequestKind)
 #: The one retry table: for each class of failure, the requests the hook retries within one call.
 RETRY_TABLE: Mapping[FailureClass, frozenset[RequestKind]] = {
     FailureClass.TRANSIENT: _ALL,
-    FailureClass.AMBIGUOUS: _ALL - {RequestKind.CREATE_JOBS},
+    FailureClass.AMBIGUOUS: _ALL
+    - {RequestKind.CREATE_JOBS, RequestKind.EXPORT_JOBS, RequestKind.DOWNLOAD_TARGET_FILE},
     FailureClass.REJECTED: frozenset(),
 }
 

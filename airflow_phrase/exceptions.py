@@ -304,3 +304,19 @@ def _rebuild_import_failed(
 
 class PhraseWaitTimeout(AirflowException):
     """Phrase's asynchronous work did not finish before the wait's deadline (retryable)."""
+
+
+class PhraseTargetFileRequestGoneError(PhraseRequestRejectedError):
+    """The ``asyncRequestId`` of a target-file download is spent, unknown or expired (Phrase answered
+    ``GET .../downloadTargetFile/{asyncRequestId}`` with 404 or 410).
+
+    Phrase documents the id as single use: once one download began, it is invalid. Which status a second
+    download gets is not documented (UNCONFIRMED; the emulator answers 410). Start a new request
+    (``PhraseTmsHook.start_target_file_download``), wait for it, and download with the new id.
+    """
+
+    def _hint(self) -> str:
+        return (
+            "The target file's asyncRequestId can be used once only: start a new target-file request "
+            "(PUT .../targetFile), wait for it to finish, then download with the new id."
+        )

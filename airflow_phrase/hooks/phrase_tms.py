@@ -31,7 +31,12 @@ from airflow.sdk.exceptions import AirflowFailException
 from pydantic import BaseModel, ValidationError
 
 from airflow_phrase.classification import RequestKind
-from airflow_phrase.exceptions import PhraseApiError, PhraseConnectionError, PhraseNotFoundError
+from airflow_phrase.exceptions import (
+    PhraseApiError,
+    PhraseConnectionError,
+    PhraseNotFoundError,
+    PhraseTargetFileRequestGoneError,
+)
 from airflow_phrase.hooks.auth import (
     TOKEN_CACHE,
     CachedToken,
@@ -44,6 +49,15 @@ from airflow_phrase.hooks.auth import (
 )
 from airflow_phrase.hooks.claims import DEFAULT_ABANDON_AFTER, ClaimCheck, check_claim, is_finished
 from airflow_phrase.hooks.connection import AuthType, PhraseConnectionConfig, parse_connection
+from airflow_phrase.hooks.delivery import (
+    CountingWriter,
+    check_async_request_id,
+    check_job_status,
+    check_job_uid,
+    check_job_uids,
+    check_project_uid,
+    target_file_info,
+)
 from airflow_phrase.hooks.job_matching import (
     CREATED_MARGIN,
     is_ambiguous_create_failure,
@@ -86,6 +100,7 @@ from airflow_phrase.languages import normalise_language
 from airflow_phrase.models import (
     AsyncFileOpResponse,
     AsyncRequest,
+    AsyncRequestWrapper,
     Connector,
     ConnectorList,
     ConnectorTaskState,
@@ -93,14 +108,20 @@ from airflow_phrase.models import (
     DownloadFileRequest,
     FolderListing,
     JobCreateRequest,
+    JobExport,
+    JobExportRequest,
     JobList,
     JobPart,
     JobPartsPage,
     JobPartV2,
+    JobStatus,
+    JobStatusChangeRequest,
+    JobStatusChanges,
     LoginRequest,
     LoginResponse,
     Project,
     ProjectsPage,
+    TargetFile,
     WhoAmI,
 )
 
@@ -1100,6 +1121,168 @@ class PhraseTmsHook(BaseHook):
             if _is_last_page(page_number, page.total_pages, len(page.content), page_size):
                 return
             page_number += 1
+
+    # ------------------------------------------------------------------ delivery: status, export, target file
+
+    def set_job_status(
+        self,
+        project_uid: str,
+        job_uid: str,
+        status: JobStatus | str,
+        *,
+        notify_owner: bool | None = None,
+        propagate_status: bool | None = None,
+        retry_policy: RetryPolicy | None = None,
+    ) -> None:
+        """Set a job's status (e.g. ``COMPLETED``, ``CANCELLED``).
+
+        ``POST /api2/v1/projects/{projectUid}/jobs/{jobUid}/setStatus`` with ``JobStatusChangeActionDto``
+        ``{"requestedStatus", "notifyOwner"?, "propagateStatus"?}``; Phrase answers without a body.
+        ``status`` is one of :class:`~airflow_phrase.models.JobStatus` (a ``ValueError`` naming
+        ``status`` otherwise, before any call). Retried after transient and ambiguous failures: a repeat
+        sets the same status.
+        """
+        project_uid = check_project_uid(project_uid)
+        job_uid = check_job_uid(job_uid)
+        body = JobStatusChangeRequest(
+            requested_status=check_job_status(status),
+            notify_owner=notify_owner,
+            propagate_status=propagate_status,
+        ).to_wire()
+        self._request(
+            "POST",
+            f"{self._job_path(project_uid, job_uid)}/setStatus",
+            json_body=body,
+            kind=RequestKind.SET_STATUS,
+            retry_policy=retry_policy,
+        )
+
+    def get_job_status_changes(
+        self, project_uid: str, job_uid: str, *, retry_policy: RetryPolicy | None = None
+    ) -> JobStatusChanges:
+        """The history of one job's status, oldest first (``statusChanges[]``: ``status``,
+        ``changedDate``, ``changedBy``).
+
+        ``GET /api2/v1/projects/{projectUid}/jobs/{jobUid}/statusChanges``: one call per job. To wait for
+        many jobs use :meth:`iter_jobs` / :meth:`a_iter_jobs` with ``statuses=`` (one paged read for the
+        whole project). The spec has no batch ``POST /api2/v2/jobs/statusChanges`` (see
+        ``docs/design.md``).
+        """
+        project_uid = check_project_uid(project_uid)
+        job_uid = check_job_uid(job_uid)
+        return self._get(
+            JobStatusChanges,
+            f"{self._job_path(project_uid, job_uid)}/statusChanges",
+            retry_policy=retry_policy,
+        )
+
+    def export_jobs_to_repository(
+        self,
+        project_uid: str,
+        job_uids: Sequence[str],
+        *,
+        retry_policy: RetryPolicy | None = None,
+    ) -> JobExport:
+        """Export jobs' target files to the online repository their connector came from.
+
+        ``POST /api2/v3/projects/{projectUid}/jobs/export`` with ``{"jobs": [{"uid": ...}]}``; answer
+        ``JobExportResponseDto`` ``{"jobs": [{"uid"}]}`` (200), read as :class:`~airflow_phrase.models.
+        JobExport`. The export runs in Phrase after the answer; the spec's answer carries no async
+        request, so ``JobExport.async_request_id`` is ``None`` unless Phrase sends one (UNCONFIRMED).
+
+        :param job_uids: 1 to 1,000 distinct job uids; anything else raises ``ValueError`` naming
+            ``job_uids``, before any call.
+        :raises PhraseRequestRejectedError: a 4xx, e.g. a job that cannot be exported in its state or
+            that did not come from a connector (400; the status and code Phrase uses are UNCONFIRMED).
+
+        Not idempotent: retried only after a *transient* failure (429, 503, no connection). An ambiguous
+        one (5xx, timeout, dropped answer) raises at once; check what was exported before trying again.
+        """
+        project_uid = check_project_uid(project_uid)
+        body = JobExportRequest.of(check_job_uids(job_uids)).to_wire()
+        path = f"/api2/v3/projects/{path_segment(project_uid)}/jobs/export"
+        result = self._request(
+            "POST", path, json_body=body, kind=RequestKind.EXPORT_JOBS, retry_policy=retry_policy
+        )
+        return _parse(JobExport, result, "POST", path)
+
+    def start_target_file_download(
+        self, project_uid: str, job_uid: str, *, retry_policy: RetryPolicy | None = None
+    ) -> str:
+        """Ask Phrase to prepare a job's target file; returns the ``asyncRequestId`` (always a ``str``).
+
+        ``PUT /api2/v3/projects/{projectUid}/jobs/{jobUid}/targetFile`` (no body); answer
+        ``AsyncRequestWrapperV2Dto`` ``{"asyncRequest": {"id", "action", ...}}``. Wait for the request
+        with :meth:`get_async_request` / :meth:`a_get_async_request` (finished once ``asyncResponse`` is
+        set), then call :meth:`download_target_file` with the id, once. Retried after transient and
+        ambiguous failures: a repeat leaves at most a spare async request.
+        """
+        project_uid = check_project_uid(project_uid)
+        job_uid = check_job_uid(job_uid)
+        path = f"/api2/v3/projects/{path_segment(project_uid)}/jobs/{path_segment(job_uid)}/targetFile"
+        result = self._request("PUT", path, kind=RequestKind.START_TARGET_FILE, retry_policy=retry_policy)
+        wrapper = _parse(AsyncRequestWrapper, result, "PUT", path)
+        if wrapper.async_request is None:
+            raise PhraseApiError(
+                status=result.status,
+                method="PUT",
+                path=path,
+                error_code="UnexpectedResponse",
+                error_description="the answer has no asyncRequest",
+            )
+        return wrapper.async_request.id
+
+    def download_target_file(
+        self,
+        project_uid: str,
+        job_uid: str,
+        async_request_id: str,
+        write: Callable[[Iterator[bytes]], None],
+        *,
+        retry_policy: RetryPolicy | None = None,
+    ) -> TargetFile:
+        """Stream a prepared target file into ``write`` (called once, with an iterator of byte chunks).
+
+        ``GET /api2/v2/projects/{projectUid}/jobs/{jobUid}/downloadTargetFile/{asyncRequestId}`` (octet
+        stream). Call it after the async request of :meth:`start_target_file_download` finished. Returns
+        :class:`~airflow_phrase.models.TargetFile` (file name from ``Content-Disposition``, content type,
+        bytes written). ``write`` should write to a temporary name and move it into place only when the
+        iterator is exhausted (see :meth:`download_prepared_file`), so a failure leaves no half file.
+
+        The ``asyncRequestId`` is single use (Phrase's docs): a second download, or an unknown or expired
+        id, raises :class:`~airflow_phrase.exceptions.PhraseTargetFileRequestGoneError` (Phrase's status
+        for it is UNCONFIRMED: 404 and 410 are both read so); start a new request then. Retried only
+        after transient failures: after an ambiguous one the id may be spent.
+        """
+        project_uid = check_project_uid(project_uid)
+        job_uid = check_job_uid(job_uid)
+        async_request_id = check_async_request_id(async_request_id)
+        path = (
+            f"/api2/v2/projects/{path_segment(project_uid)}/jobs/{path_segment(job_uid)}"
+            f"/downloadTargetFile/{path_segment(async_request_id)}"
+        )
+        writer = CountingWriter(write)
+        try:
+            result = self._request(
+                "GET",
+                path,
+                kind=RequestKind.DOWNLOAD_TARGET_FILE,
+                retry_policy=retry_policy,
+                accept="application/octet-stream",
+                write_to=writer,
+            )
+        except PhraseApiError as error:
+            if error.status in (404, 410) and not isinstance(error, PhraseTargetFileRequestGoneError):
+                raise PhraseTargetFileRequestGoneError(
+                    status=error.status,
+                    method=error.method,
+                    path=error.path,
+                    error_code=error.error_code,
+                    error_description=error.error_description,
+                    attempts=error.attempts,
+                ) from None
+            raise
+        return target_file_info(result.headers, writer.size)
 
     def get_project(self, project_uid: str, *, retry_policy: RetryPolicy | None = None) -> Project:
         """The project (its languages and workflow steps). Cached for the life of this hook: one task

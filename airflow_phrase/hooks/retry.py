@@ -7,7 +7,8 @@ alike. What is worth retrying is decided by :func:`is_retryable` from the failur
 :class:`~airflow_phrase.hooks.failures.TransportFailure`), their class (transient, ambiguous, rejected)
 and the kind of request, all read from the one table in :mod:`airflow_phrase.classification`: transient
 failures are retried for every request, ambiguous ones for every request but the create-job POST (the
-operators reconcile instead of creating twice), rejected ones never.
+operators reconcile instead of creating twice), the export POST (it would export twice) and the
+single-use target-file download (its ``asyncRequestId`` may be spent), rejected ones never.
 
 The wait honours ``Retry-After`` (delta-seconds or HTTP-date) when the server sends it, capped by
 ``max_wait`` and by what is left of ``total_timeout``; otherwise it backs off exponentially with jitter.
