@@ -44,6 +44,24 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="seconds a job import stays RUNNING (default %(default)s)",
     )
     parser.add_argument(
+        "--job-completion-delay",
+        type=float,
+        default=defaults.job_completion_delay,
+        help="seconds after its import at which a job becomes COMPLETED by itself (default: never)",
+    )
+    parser.add_argument(
+        "--export-delay",
+        type=float,
+        default=defaults.export_delay,
+        help="seconds until exported target files appear in the connector (default %(default)s)",
+    )
+    parser.add_argument(
+        "--target-file-delay",
+        type=float,
+        default=defaults.target_file_delay,
+        help="seconds a target-file async request runs (default %(default)s)",
+    )
+    parser.add_argument(
         "--token-ttl",
         type=float,
         default=defaults.token_ttl,
@@ -90,6 +108,9 @@ async def serve(args: argparse.Namespace) -> None:
         enable_admin=args.enable_admin,
         task_delay=args.task_delay,
         import_delay=args.import_delay,
+        job_completion_delay=args.job_completion_delay,
+        export_delay=args.export_delay,
+        target_file_delay=args.target_file_delay,
         token_ttl=args.token_ttl,
         rate_limit_per_minute=args.rate_limit_per_minute,
         live_quirks=args.live_quirks,

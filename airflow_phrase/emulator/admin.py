@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from airflow_phrase.emulator.faults import FaultRule
 from airflow_phrase.emulator.params import describe_validation_error, query_int
@@ -97,6 +97,26 @@ async def put_remote_file(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+class JobScript(BaseModel):
+    """Body of ``POST /__emulator__/jobs/{jobUid}/script``: the status the job takes ``after`` seconds
+    from now (``null``: it keeps its status for good)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: str | None = "COMPLETED"
+    after: float = 0.0
+
+
+async def script_job(request: web.Request) -> web.Response:
+    try:
+        script = JobScript.model_validate(await _json_body(request))
+    except ValidationError as exc:
+        raise bad_request(f"Invalid job script: {describe_validation_error(exc)}") from None
+    state = _services(request).state
+    job = state.script_job(request.match_info["jobUid"], script.status, script.after)
+    return web.json_response({"uid": job.uid, "status": job.status})
+
+
 async def expire_token(request: web.Request) -> web.Response:
     if not _services(request).state.expire_token(request.match_info["token"]):
         raise not_found("No such token.")
@@ -115,3 +135,4 @@ def add_admin_routes(app: web.Application) -> None:
     router.add_get(ADMIN_PREFIX + "/state", snapshot)
     router.add_post(ADMIN_PREFIX + "/tokens/{token}/expire", expire_token)
     router.add_put(ADMIN_PREFIX + "/connectors/{connectorId}/files", put_remote_file)
+    router.add_post(ADMIN_PREFIX + "/jobs/{jobUid}/script", script_job)

@@ -86,3 +86,18 @@ class AdminClient:
             label="put file",
             json={"path": path, **fields},
         )
+
+    def script_job(
+        self, job_uid: str, *, status: str | None = "COMPLETED", after: float = 0.0
+    ) -> dict[str, Any]:
+        """Script a job's status: it takes ``status`` (``"COMPLETED"``, ``"CANCELLED"``, ``"DECLINED"``,
+        ``"REJECTED"``, ``"DELIVERED"``, ... any value of Phrase's job status enum) ``after`` seconds
+        from now; ``status=None``: it keeps its current status for good. Replaces an earlier script and
+        the config's ``job_completion_delay`` for this job. Returns ``{"uid", "status"}`` (the status now).
+        """
+        result: dict[str, Any] = self._call(
+            "POST",
+            f"/jobs/{quote(str(job_uid), safe='')}/script",
+            json={"status": status, "after": after},
+        ).json()
+        return result

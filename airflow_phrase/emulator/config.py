@@ -19,6 +19,15 @@ class EmulatorConfig(BaseModel):
     task_delay: float = Field(default=2.0, ge=0)
     #: How long the ``IMPORT_JOB`` async request (and the jobs' ``importStatus``) stays running.
     import_delay: float = Field(default=1.0, ge=0)
+    #: Seconds after a job's import finished at which it becomes ``COMPLETED`` by itself, as if a
+    #: linguist had finished it (``None``: never). Read at the time of each look, so changing it applies
+    #: to existing jobs too; a job given a status by ``setStatus`` or the admin ``script_job`` no longer
+    #: follows it.
+    job_completion_delay: float | None = Field(default=None, ge=0)
+    #: How long after ``POST .../jobs/export`` the exported target files appear in the connector's tree.
+    export_delay: float = Field(default=1.0, ge=0)
+    #: How long the async request of ``PUT .../jobs/{jobUid}/targetFile`` runs before the file is ready.
+    target_file_delay: float = Field(default=1.0, ge=0)
     #: Lifetime of a token issued by ``POST /api2/v3/auth/login`` (Phrase documents 24 h).
     token_ttl: float = Field(default=86400.0, gt=0)
     #: Requests per token per sliding minute before 429 (Phrase documents 6000).

@@ -21,7 +21,13 @@ from airflow_phrase.emulator.params import (
 from airflow_phrase.emulator.services import SERVICES, USER_KEY
 from airflow_phrase.emulator.state import EmulatorState, JobQuery, ProjectQuery, TaskQuery, User
 from airflow_phrase.emulator.state.errors import bad_request
-from airflow_phrase.models import DownloadFileRequest, JobCreateRequest, LoginRequest
+from airflow_phrase.models import (
+    DownloadFileRequest,
+    JobCreateRequest,
+    JobExportRequest,
+    JobStatusChangeRequest,
+    LoginRequest,
+)
 
 PREFIX = "/web"
 LOGIN_PATH = "/api2/v3/auth/login"
@@ -243,8 +249,63 @@ async def list_projects(request: web.Request) -> web.Response:
 async def get_job(request: web.Request) -> web.Response:
     state = _state(request)
     now = state.now()
-    job = state.get_job(request.match_info["projectUid"], request.match_info["jobUid"])
+    job = state.get_job(request.match_info["projectUid"], request.match_info["jobUid"], now)
     return _json(request, render.job_part(state, job, now))
+
+
+async def set_job_status(request: web.Request) -> web.Response:
+    state = _state(request)
+    info = request.match_info
+    state.get_job(info["projectUid"], info["jobUid"])  # 404 before looking at the body
+    body = await read_body(request, JobStatusChangeRequest, required=True)
+    assert body is not None
+    state.set_job_status(
+        info["projectUid"], info["jobUid"], body.requested_status.value, user_uid=_user(request).uid
+    )
+    return web.Response(status=204)
+
+
+async def job_status_changes(request: web.Request) -> web.Response:
+    state = _state(request)
+    order = query_str(request, "order") or "ASC"
+    if order not in ("ASC", "DESC"):
+        raise bad_request(f"order must be ASC or DESC, not {order!r}.")
+    changes = state.job_status_changes(request.match_info["projectUid"], request.match_info["jobUid"])
+    if order == "DESC":
+        changes.reverse()
+    return _json(request, render.status_changes(state, changes))
+
+
+async def export_jobs(request: web.Request) -> web.Response:
+    state = _state(request)
+    project_uid = request.match_info["projectUid"]
+    state.get_project(project_uid)  # 404 before looking at the body
+    body = await read_body(request, JobExportRequest, required=True)
+    assert body is not None
+    jobs = state.export_jobs(project_uid, [job.uid for job in body.jobs])
+    return _json(request, render.job_export(jobs))
+
+
+async def start_target_file(request: web.Request) -> web.Response:
+    state = _state(request)
+    user = _user(request)
+    record = state.start_target_file(
+        request.match_info["projectUid"], request.match_info["jobUid"], user_uid=user.uid
+    )
+    return _json(request, render.async_request_wrapper(state, record, state.now()))
+
+
+async def download_target_file(request: web.Request) -> web.Response:
+    info = request.match_info
+    async_request_id = info["asyncRequestId"]
+    if not async_request_id.isdigit():
+        raise bad_request(f"asyncRequestId must be a number, not {async_request_id!r}.")
+    record = _state(request).download_target_file(info["projectUid"], info["jobUid"], async_request_id)
+    return web.Response(
+        body=record.content or b"",
+        content_type="application/octet-stream",
+        headers={"Content-Disposition": _content_disposition(record.file_name or "target")},
+    )
 
 
 async def list_jobs(request: web.Request) -> web.Response:
@@ -287,3 +348,12 @@ def add_phrase_routes(app: web.Application) -> None:
     app.router.add_get(PREFIX + "/api2/v1/projects/{projectUid}", get_project)
     app.router.add_get(PREFIX + "/api2/v1/projects/{projectUid}/jobs/{jobUid}", get_job)
     app.router.add_get(PREFIX + "/api2/v2/projects/{projectUid}/jobs", list_jobs)
+    job = PREFIX + "/api2/v1/projects/{projectUid}/jobs/{jobUid}"
+    app.router.add_post(job + "/setStatus", set_job_status)
+    app.router.add_get(job + "/statusChanges", job_status_changes)
+    app.router.add_post(PREFIX + "/api2/v3/projects/{projectUid}/jobs/export", export_jobs)
+    app.router.add_put(PREFIX + "/api2/v3/projects/{projectUid}/jobs/{jobUid}/targetFile", start_target_file)
+    app.router.add_get(
+        PREFIX + "/api2/v2/projects/{projectUid}/jobs/{jobUid}/downloadTargetFile/{asyncRequestId}",
+        download_target_file,
+    )

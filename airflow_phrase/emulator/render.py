@@ -27,6 +27,7 @@ from airflow_phrase.emulator.state.records import (
     PageSlice,
     ProjectRecord,
     RemoteEntry,
+    StatusChange,
     User,
     WorkflowStepRecord,
 )
@@ -34,6 +35,7 @@ from airflow_phrase.models import (
     AsyncFileOpResponse,
     AsyncRequest,
     AsyncRequestReference,
+    AsyncRequestWrapper,
     AsyncResponse,
     Connector,
     ConnectorList,
@@ -49,6 +51,9 @@ from airflow_phrase.models import (
     JobPartReference,
     JobPartsPage,
     JobPartV2,
+    JobReference,
+    JobStatusChange,
+    JobStatusChanges,
     LoginResponse,
     NameReference,
     OrganizationReference,
@@ -312,6 +317,39 @@ def job_list(jobs: list[JobRecord], request: AsyncRequestRecord) -> Wire:
 
 
 def async_request(state: EmulatorState, record: AsyncRequestRecord, now: datetime) -> Wire:
+    return _async_request(state, record, now).to_wire()
+
+
+def async_request_wrapper(state: EmulatorState, record: AsyncRequestRecord, now: datetime) -> Wire:
+    """``AsyncRequestWrapperV2Dto`` (the target-file PUT). Its ``AsyncResponseV2Dto`` has no
+    ``acceptedSegmentsCount``."""
+    wire = AsyncRequestWrapper(async_request=_async_request(state, record, now)).to_wire()
+    response = wire["asyncRequest"].get("asyncResponse")
+    if isinstance(response, dict):
+        response.pop("acceptedSegmentsCount", None)
+    return wire
+
+
+def job_export(jobs: list[JobRecord]) -> Wire:
+    """``JobExportResponseDto``: the spec's ``{"jobs": [{"uid"}]}``."""
+    return {"jobs": [JobReference(uid=j.uid).to_wire() for j in jobs]}
+
+
+def status_changes(state: EmulatorState, changes: list[StatusChange]) -> Wire:
+    """``JobPartStatusChangesDto``."""
+    return JobStatusChanges(
+        status_changes=[
+            JobStatusChange(
+                status=c.status,
+                changed_date=c.at,
+                changed_by=user_reference(state.user(c.by_uid)) if c.by_uid else None,
+            )
+            for c in changes
+        ]
+    ).to_wire()
+
+
+def _async_request(state: EmulatorState, record: AsyncRequestRecord, now: datetime) -> AsyncRequest:
     response = None
     if record.is_finished_at(now):
         response = AsyncResponse(
@@ -330,7 +368,7 @@ def async_request(state: EmulatorState, record: AsyncRequestRecord, now: datetim
         async_response=response,
         parent=None,
         project=_project_reference(state.get_project(record.project_uid)),
-    ).to_wire()
+    )
 
 
 def job_part(state: EmulatorState, job: JobRecord, now: datetime) -> Wire:

@@ -17,6 +17,9 @@ import pytest
 import requests
 from phrasetms_client.models.abstract_project_dto import AbstractProjectDto
 from phrasetms_client.models.async_file_op_response_dto import AsyncFileOpResponseDto
+from phrasetms_client.models.async_request_wrapper_v2_dto import AsyncRequestWrapperV2Dto
+from phrasetms_client.models.job_export_response_dto import JobExportResponseDto
+from phrasetms_client.models.job_part_status_changes_dto import JobPartStatusChangesDto
 from phrasetms_client.models.login_response_v3_dto import LoginResponseV3Dto
 from phrasetms_client.models.login_user_dto import LoginUserDto
 from phrasetms_client.models.page_dto_abstract_project_dto import PageDtoAbstractProjectDto
@@ -32,6 +35,8 @@ WEBSITE = "prjWebsite000000000001"
 REVIEW = "prjDocsReview00000001"
 TASK_DELAY = 5.0
 IMPORT_DELAY = 3.0
+EXPORT_DELAY = 2.0
+TARGET_FILE_DELAY = 2.0
 
 #: Every endpoint the provider (hook) and the example DAGs call, with the schema its answer is checked
 #: against (documented in docs/emulator.md; keep the two in step).
@@ -50,10 +55,18 @@ ENDPOINTS: dict[str, type[BaseModel]] = {
     "GET /api2/v2/projects/{projectUid}/jobs": current.PageDtoJobPartReferenceV2Current,
     "GET /api2/v1/projects/{projectUid}": AbstractProjectDto,
     "GET /api2/v1/projects": PageDtoAbstractProjectDto,
+    "GET /api2/v1/projects/{projectUid}/jobs/{jobUid}/statusChanges": JobPartStatusChangesDto,
+    "POST /api2/v3/projects/{projectUid}/jobs/export": JobExportResponseDto,
+    "PUT /api2/v3/projects/{projectUid}/jobs/{jobUid}/targetFile": AsyncRequestWrapperV2Dto,
     "error answers (4xx, 5xx)": current.ErrorBody,
 }
 #: Answers that are not JSON.
-BINARY_ENDPOINTS = ("GET /api2/v2/connectors/{connectorId}/folders/{folder}/files/{file}/tasks/{taskId}",)
+BINARY_ENDPOINTS = (
+    "GET /api2/v2/connectors/{connectorId}/folders/{folder}/files/{file}/tasks/{taskId}",
+    "GET /api2/v2/projects/{projectUid}/jobs/{jobUid}/downloadTargetFile/{asyncRequestId}",
+)
+#: Answers without a body (204).
+NO_BODY_ENDPOINTS = ("POST /api2/v1/projects/{projectUid}/jobs/{jobUid}/setStatus",)
 
 
 class Session:
@@ -109,7 +122,13 @@ class Session:
 @pytest.fixture(scope="module", params=[False, True], ids=["spec", "live_quirks"])
 def _server(request: pytest.FixtureRequest) -> Iterator[tuple[EmulatorHandle, ManualClock, EmulatorConfig]]:
     clock = ManualClock(datetime.now(timezone.utc))
-    config = EmulatorConfig(task_delay=TASK_DELAY, import_delay=IMPORT_DELAY, live_quirks=request.param)
+    config = EmulatorConfig(
+        task_delay=TASK_DELAY,
+        import_delay=IMPORT_DELAY,
+        export_delay=EXPORT_DELAY,
+        target_file_delay=TARGET_FILE_DELAY,
+        live_quirks=request.param,
+    )
     with running_emulator(config, clock=clock) as emulator:
         yield emulator, clock, config
 
@@ -254,13 +273,75 @@ def test_every_error_answer_conforms(session: Session) -> None:
     assert_conforms(s)
 
 
+def test_every_answer_of_the_delivery_flow_conforms(session: Session) -> None:
+    """Job statuses, export to the repository and the target-file pair (issue 11), errors included."""
+    s = session
+    task_id, _, _ = s.download("docs/api/reference.json")
+    s.clock.advance(TASK_DELAY)
+    created = s.call(
+        "POST /api2/v1/projects/{projectUid}/jobs/connectorTask",
+        f"/api2/v1/projects/{WEBSITE}/jobs/connectorTask",
+        status=201,
+        params={"downloadTaskId": task_id},
+        json={"targetLangs": ["de", "ja"]},
+    )
+    de_job, ja_job = (job["uid"] for job in created["jobs"])
+    job_path = f"/api2/v1/projects/{WEBSITE}/jobs/{de_job}"
+    export = "POST /api2/v3/projects/{projectUid}/jobs/export"
+    target = "PUT /api2/v3/projects/{projectUid}/jobs/{jobUid}/targetFile"
+    # Not imported yet: neither exportable nor downloadable.
+    s.call(export, f"/api2/v3/projects/{WEBSITE}/jobs/export", status=400, json={"jobs": [{"uid": de_job}]})
+    s.call(target, f"/api2/v3/projects/{WEBSITE}/jobs/{de_job}/targetFile", status=400)
+    s.clock.advance(IMPORT_DELAY)
+
+    set_status = s.http.post(s.emulator.url(job_path + "/setStatus"), json={"requestedStatus": "COMPLETED"})
+    assert set_status.status_code == 204 and not set_status.content
+    s.covered.add(NO_BODY_ENDPOINTS[0])
+    changes = "GET /api2/v1/projects/{projectUid}/jobs/{jobUid}/statusChanges"
+    history = s.call(changes, job_path + "/statusChanges")
+    assert [c["status"] for c in history["statusChanges"]] == ["NEW", "COMPLETED"]
+    s.call(changes, job_path + "/statusChanges", params={"order": "DESC"})
+    listed = s.call(
+        "GET /api2/v2/projects/{projectUid}/jobs",
+        f"/api2/v2/projects/{WEBSITE}/jobs",
+        params={"status": ["COMPLETED", "DELIVERED"]},
+    )
+    assert [job["uid"] for job in listed["content"]] == [de_job]
+
+    exported = s.call(export, f"/api2/v3/projects/{WEBSITE}/jobs/export", json={"jobs": [{"uid": de_job}]})
+    assert [job["uid"] for job in exported["jobs"]] == [de_job]
+
+    started = s.call(target, f"/api2/v3/projects/{WEBSITE}/jobs/{ja_job}/targetFile")
+    async_id = started["asyncRequest"]["id"]
+    download = f"/api2/v2/projects/{WEBSITE}/jobs/{ja_job}/downloadTargetFile/{async_id}"
+    early = "GET /api2/v1/projects/{projectUid}/jobs/{jobUid}"  # any endpoint: the error body is checked
+    s.call(early, download, status=400)
+    s.call("GET /api2/v1/async/{asyncRequestId}", f"/api2/v1/async/{async_id}")
+    s.clock.advance(TARGET_FILE_DELAY)
+    s.call("GET /api2/v1/async/{asyncRequestId}", f"/api2/v1/async/{async_id}")
+    first = s.http.get(s.emulator.url(download))
+    assert first.status_code == 200 and first.headers["Content-Type"] == "application/octet-stream"
+    s.call(early, download, status=410)
+    s.call(changes, f"/api2/v1/projects/{WEBSITE}/jobs/nope/statusChanges", status=404)
+    s.call(
+        "GET /api2/v2/projects/{projectUid}/jobs",
+        f"/api2/v2/projects/{WEBSITE}/jobs",
+        status=400,
+        params={"status": "FINISHED"},
+    )
+    assert_conforms(s)
+
+
 def test_every_endpoint_is_driven(session: Session) -> None:
-    """The two flows above cover the whole table (run them here once more, in this session)."""
+    """The flows above cover the whole table (run them here once more, in this session)."""
     test_every_answer_of_the_provider_flow_conforms(session)
     session.emulator.reset()
     session.http.headers["Authorization"] = f"ApiToken {API_TOKEN}"
     test_every_error_answer_conforms(session)
-    assert session.covered == set(ENDPOINTS)
+    session.emulator.reset()
+    session.emulator.state.update_config(rate_limit_per_minute=6000)  # the error flow lowered it
+    test_every_answer_of_the_delivery_flow_conforms(session)
+    assert session.covered == set(ENDPOINTS) | set(NO_BODY_ENDPOINTS)
 
 
 def test_live_quirks_mode_sends_every_catalogued_quirk_and_spec_mode_none(session: Session) -> None:

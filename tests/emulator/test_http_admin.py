@@ -97,7 +97,7 @@ def test_reset_and_snapshot(emu: EmulatorHandle, api: PhraseApi, clock: ManualCl
     assert [a["id"] for a in snapshot["asyncRequests"]] == [created["asyncRequest"]["id"]]
     emu.admin.set_faults([{"path": ".*", "probability": 1, "fault": {"status": 500}}])
     emu.admin.reset()
-    assert emu.admin.snapshot() == {"downloadTasks": [], "jobs": [], "asyncRequests": []}
+    assert emu.admin.snapshot() == {"downloadTasks": [], "jobs": [], "asyncRequests": [], "exports": []}
     assert emu.admin.journal() == []
     assert api.get("/api2/v1/connectors").status_code == 200  # faults cleared
 

@@ -462,7 +462,7 @@ def test_reset_forgets_everything_but_never_reuses_ids(state: EmulatorState, clo
     before = finished_task(state, clock)
     state.create_jobs(WEBSITE, before, jobs_request("de"), user_uid=USER)
     state.reset()
-    assert state.snapshot() == {"downloadTasks": [], "jobs": [], "asyncRequests": []}
+    assert state.snapshot() == {"downloadTasks": [], "jobs": [], "asyncRequests": [], "exports": []}
     after = download(state, "docs/guides/install.md")
     assert int(after) > int(before)
 

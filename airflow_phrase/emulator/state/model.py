@@ -59,6 +59,25 @@ Assumptions (where the public Phrase documentation is silent; see phrase-tms-api
     organisation also has one connector download task cancelled before the emulator started (status
     ``CANCELLED``, outside the spec's enum; processed, no job), listed under every project like any
     unused task. Everything else in this mode is a matter of rendering (``emulator/quirks.py``).
+19. Job status: a job is ``NEW`` when created. With ``job_completion_delay`` set it becomes
+    ``COMPLETED`` that many seconds after its import finished OK (a failed import never completes),
+    evaluated at each look. ``setStatus`` (any value of the spec's enum; 204, no body) and the admin
+    ``script_job`` (a status at now + ``after``, or no change ever) take over from then on; a change the
+    delay already made stays in the history. ``GET .../statusChanges`` lists ``NEW`` at creation, then
+    every change that has happened, oldest first. The list jobs v2 ``status`` filter takes the spec's
+    enum only (anything else: 400) and matches the status at the moment of the request.
+20. Export to the online repository (``POST /api2/v3/projects/{projectUid}/jobs/export``): all jobs
+    are checked first (unknown job: 404; a job whose import is not ``OK``: 400 ``JOB_NOT_READY``, as
+    pre-translate documents; nothing is exported then). The answer is the spec's ``{"jobs": [{"uid"}]}``.
+    Each job's target file appears ``export_delay`` seconds later in its connector at
+    ``<source folder>/<targetLang>/<file name>`` (Phrase's real target path depends on the connector's
+    settings: UNCONFIRMED), replacing an earlier export; its ``lastModified`` is the moment it lands.
+21. Target file: ``PUT .../targetFile`` (job import ``OK``, else 400 ``JOB_NOT_READY``) starts an async
+    request of action ``EXPORT_COMPLETE_FILE`` (UNCONFIRMED) that finishes after ``target_file_delay``;
+    the file is the job's source translated as of the PUT (``emulator/translate.py``). ``GET
+    .../downloadTargetFile/{asyncRequestId}``: an id that is not a target-file request of this job is a
+    404; before the request finished a 400; the first download spends the id, a second one is a 410
+    (Phrase documents single use; its status for a spent id is UNCONFIRMED).
 """
 
 from __future__ import annotations
@@ -76,7 +95,9 @@ from typing import Any
 from airflow_phrase.emulator.config import STARTUP_ONLY_FIELDS, EmulatorConfig
 from airflow_phrase.emulator.encoding import ROOT, base_name, decode_path, parent_folder
 from airflow_phrase.emulator.seed import Seed, SeedRemoteFile, load_seed, resolve_time
+from airflow_phrase.emulator.translate import translate
 from airflow_phrase.models import (
+    JOB_STATUS_VALUES,
     ConnectorTaskProcessingType,
     ConnectorTaskStatus,
     ConnectorTaskType,
@@ -92,6 +113,7 @@ from .records import (
     ConnectorRecord,
     DownloadOutcome,
     DownloadTask,
+    ExportRecord,
     FolderView,
     ImportOutcome,
     JobRecord,
@@ -100,6 +122,7 @@ from .records import (
     Provider,
     RemoteEntry,
     RemoteFile,
+    StatusChange,
     Token,
     TokenScheme,
     User,
@@ -123,6 +146,10 @@ PROJECT_SORTS = ("ID", "NAME", "DATE_CREATED")
 PROJECT_ORDERS = ("ASC", "DESC")
 #: Roles the spec has a project shape for (``userRole``), by the role of the caller.
 PROJECT_VIEW_ROLES = ("ADMIN", "PROJECT_MANAGER", "LINGUIST", "VENDOR", "BUYER")
+#: Assumption 21: the action of a target-file async request (UNCONFIRMED).
+TARGET_FILE_ACTION = "EXPORT_COMPLETE_FILE"
+COMPLETED = "COMPLETED"
+NEW = "NEW"
 
 
 @dataclass(frozen=True)
@@ -296,6 +323,7 @@ class EmulatorState:
             self._tasks: dict[str, DownloadTask] = {}
             self._jobs: dict[str, JobRecord] = {}
             self._async_requests: dict[str, AsyncRequestRecord] = {}
+            self._exports: list[ExportRecord] = []
             if self._config.live_quirks or seed.live_quirks:
                 self._add_cancelled_task(start)
 
@@ -426,6 +454,7 @@ class EmulatorState:
         _check_choice("sort", sort, SORTS)
         _check_choice("direction", direction, DIRECTIONS)
         with self._lock:
+            self._land_exports(self._at(now))
             connector = self._connector(connector_id)
             if project_uid is not None:
                 self._project(project_uid)
@@ -472,8 +501,9 @@ class EmulatorState:
         so a test can add a file that arrives with an *old* modification time.
         """
         with self._lock:
-            connector = self._connector(connector_id)
             at = self._at(now)
+            self._land_exports(at)
+            connector = self._connector(connector_id)
             connector.files[spec.path] = RemoteFile(
                 path=spec.path,
                 content=spec.data(),
@@ -503,6 +533,7 @@ class EmulatorState:
     ) -> DownloadTask:
         """Start a connector async download; the task ends after ``task_delay`` as the file's seed says."""
         with self._lock:
+            self._land_exports(self._at(now))
             connector = self._connector(connector_id)
             folder = self._folder(connector, encoded_folder)
             remote = self._file(connector, folder, encoded_file)
@@ -733,40 +764,166 @@ class EmulatorState:
                 raise not_found(f"Async request {async_request_id} not found.")
             return copy.copy(record)
 
-    def get_job(self, project_uid: str, job_uid: str) -> JobRecord:
+    def get_job(self, project_uid: str, job_uid: str, now: datetime | None = None) -> JobRecord:
+        """A copy of the job with its ``status`` at ``now`` (assumption 19)."""
         with self._lock:
-            self._project(project_uid)
-            job = self._jobs.get(job_uid)
-            if job is None or job.project_uid != project_uid:
-                raise not_found(f"Job {job_uid} not found in project {project_uid}.")
-            return copy.copy(job)
+            return self._job_copy(self._job(project_uid, job_uid), self._at(now))
 
     def list_jobs(
         self, project_uid: str, query: JobQuery, now: datetime | None = None
     ) -> PageSlice[JobRecord]:
         _check_page(query.page_number, query.page_size, 50)
+        for value in query.statuses:
+            _check_choice("status", value, JOB_STATUS_VALUES)
         with self._lock:
             self._project(project_uid)
             at = self._at(now)
             needle = query.filename.casefold() if query.filename else None
             found = [
-                copy.copy(j)
+                self._job_copy(j, at)
                 for j in self._jobs.values()
                 if j.project_uid == project_uid
                 and j.workflow_level == query.workflow_level
                 and (needle is None or needle in j.filename.casefold())
                 and (query.target_lang is None or j.target_lang == query.target_lang)
-                and (not query.statuses or j.status in query.statuses)
                 and (query.not_ready is None or query.not_ready == (j.import_state_at(at) != "OK"))
             ]
+            found = [j for j in found if not query.statuses or j.status in query.statuses]
             found.sort(key=lambda j: (j.date_created, j.uid))
             return paginate(found, query.page_number, query.page_size)
+
+    # ------------------------------------------------------------------------------ job statuses
+    def job_status(self, job: JobRecord, at: datetime) -> str:
+        """The status of ``job`` at ``at`` (assumption 19)."""
+        with self._lock:
+            return self._history(job, at)[-1].status
+
+    def set_job_status(
+        self, project_uid: str, job_uid: str, status: str, *, user_uid: str, now: datetime | None = None
+    ) -> JobRecord:
+        """``POST .../jobs/{jobUid}/setStatus``: the job takes ``status`` now (assumption 19)."""
+        _check_choice("requestedStatus", status, JOB_STATUS_VALUES)
+        with self._lock:
+            at = self._at(now)
+            job = self._job(project_uid, job_uid)
+            self._take_over(job, at)
+            job.status_changes = [c for c in job.status_changes if c.at <= at]
+            job.status_changes.append(StatusChange(at, status, user_uid))
+            return self._job_copy(job, at)
+
+    def script_job(
+        self, job_uid: str, status: str | None = COMPLETED, after: float = 0.0, now: datetime | None = None
+    ) -> JobRecord:
+        """Admin: the job takes ``status`` at now + ``after`` seconds (``None``: it keeps its status for
+        good). Replaces what was scripted before and stops ``job_completion_delay`` for this job."""
+        if status is not None:
+            _check_choice("status", status, JOB_STATUS_VALUES)
+        if after < 0:
+            raise bad_request(f"after must be 0 or more seconds, not {after}.")
+        with self._lock:
+            at = self._at(now)
+            job = self._jobs.get(job_uid)
+            if job is None:
+                raise not_found(f"Job {job_uid} not found.")
+            self._take_over(job, at)
+            job.status_changes = [c for c in job.status_changes if c.at <= at]
+            if status is not None:
+                job.status_changes.append(StatusChange(at + timedelta(seconds=after), status))
+            return self._job_copy(job, at)
+
+    def job_status_changes(
+        self, project_uid: str, job_uid: str, now: datetime | None = None
+    ) -> list[StatusChange]:
+        """``GET .../jobs/{jobUid}/statusChanges``: ``NEW`` at creation, then each change so far."""
+        with self._lock:
+            at = self._at(now)
+            return self._history(self._job(project_uid, job_uid), at)
+
+    # ---------------------------------------------------------------------------------- delivery
+    def export_jobs(
+        self, project_uid: str, job_uids: list[str], now: datetime | None = None
+    ) -> list[JobRecord]:
+        """``POST .../jobs/export`` (assumption 20): every job checked first, then each one's target file
+        is due in its connector ``export_delay`` seconds later. Returns the jobs, in the request's order."""
+        with self._lock:
+            at = self._at(now)
+            self._project(project_uid)
+            jobs = [self._job(project_uid, uid) for uid in job_uids]
+            for job in jobs:
+                self._check_ready(job, at, "exported")
+            lands_at = at + timedelta(seconds=self._config.export_delay)
+            for job in jobs:
+                content, content_type = self._target_content(job)
+                folder = "" if job.remote_folder in ("", ROOT) else job.remote_folder + "/"
+                self._exports.append(
+                    ExportRecord(
+                        job_uid=job.uid,
+                        project_uid=project_uid,
+                        connector_id=job.connector_id,
+                        path=f"{folder}{job.target_lang}/{base_name(job.remote_file)}",
+                        content=content,
+                        content_type=content_type,
+                        job_status=self._history(job, at)[-1].status,
+                        exported_at=at,
+                        lands_at=lands_at,
+                    )
+                )
+            self._land_exports(at)
+            return [self._job_copy(job, at) for job in jobs]
+
+    def start_target_file(
+        self, project_uid: str, job_uid: str, *, user_uid: str, now: datetime | None = None
+    ) -> AsyncRequestRecord:
+        """``PUT .../jobs/{jobUid}/targetFile`` (assumption 21): an async request preparing the file."""
+        with self._lock:
+            at = self._at(now)
+            job = self._job(project_uid, job_uid)
+            self._check_ready(job, at, "downloaded")
+            content, content_type = self._target_content(job)
+            record = AsyncRequestRecord(
+                id=str(next(self._async_ids)),
+                action=TARGET_FILE_ACTION,
+                created_by_uid=user_uid,
+                date_created=at,
+                finishes_at=at + timedelta(seconds=self._config.target_file_delay),
+                outcome=ImportOutcome(),
+                project_uid=project_uid,
+                job_uid=job.uid,
+                file_name=base_name(job.remote_file),
+                content=content,
+                content_type=content_type,
+            )
+            self._async_requests[record.id] = record
+            return copy.copy(record)
+
+    def download_target_file(
+        self, project_uid: str, job_uid: str, async_request_id: str, now: datetime | None = None
+    ) -> AsyncRequestRecord:
+        """``GET .../downloadTargetFile/{asyncRequestId}`` (assumption 21): the prepared file, once."""
+        with self._lock:
+            at = self._at(now)
+            job = self._job(project_uid, job_uid)
+            record = self._async_requests.get(async_request_id)
+            if record is None or record.job_uid != job.uid:
+                raise not_found(f"Async request {async_request_id} of job {job.uid} not found.")
+            if not record.is_finished_at(at):
+                raise bad_request(f"Async request {record.id} has not finished yet; wait for it.")
+            if record.downloaded:
+                raise PhraseError(
+                    410,
+                    "AsyncRequestUsed",
+                    f"The target file of async request {record.id} was downloaded already; an "
+                    "asyncRequestId can be used once only.",
+                )
+            record.downloaded = True
+            return copy.copy(record)
 
     # --------------------------------------------------------------------------------------- admin
     def snapshot(self, now: datetime | None = None) -> dict[str, list[dict[str, Any]]]:
         """A summary of everything created since the last reset (for tests and debugging)."""
         with self._lock:
             at = self._at(now)
+            self._land_exports(at)
             return {
                 "downloadTasks": [
                     {
@@ -791,8 +948,21 @@ class EmulatorState:
                         "downloadTaskId": j.server_task_id,
                         "asyncRequestId": j.async_request_id,
                         "importStatus": j.import_state_at(at),
+                        "status": self._history(j, at)[-1].status,
                     }
                     for j in self._jobs.values()
+                ],
+                "exports": [
+                    {
+                        "jobUid": e.job_uid,
+                        "projectUid": e.project_uid,
+                        "connectorId": e.connector_id,
+                        "path": e.path,
+                        "jobStatus": e.job_status,
+                        "exportedAt": e.exported_at.isoformat(),
+                        "landed": e.lands_at <= at,
+                    }
+                    for e in self._exports
                 ],
                 "asyncRequests": [
                     {
@@ -818,6 +988,76 @@ class EmulatorState:
         if project is None:
             raise not_found(f"Project {project_uid} not found.")
         return project
+
+    def _job(self, project_uid: str, job_uid: str) -> JobRecord:
+        self._project(project_uid)
+        job = self._jobs.get(job_uid)
+        if job is None or job.project_uid != project_uid:
+            raise not_found(f"Job {job_uid} not found in project {project_uid}.")
+        return job
+
+    def _auto_completion(self, job: JobRecord) -> datetime | None:
+        """When ``job_completion_delay`` completes ``job`` (``None``: it does not)."""
+        delay = self._config.job_completion_delay
+        if not job.auto_complete or delay is None or job.import_outcome.failed:
+            return None
+        return job.import_finishes_at + timedelta(seconds=delay)
+
+    def _history(self, job: JobRecord, at: datetime) -> list[StatusChange]:
+        history = [StatusChange(job.date_created, NEW)]
+        completes_at = self._auto_completion(job)
+        if completes_at is not None and completes_at <= at:
+            history.append(StatusChange(completes_at, COMPLETED))
+        history.extend(c for c in job.status_changes if c.at <= at)
+        return history
+
+    def _take_over(self, job: JobRecord, at: datetime) -> None:
+        """Stop ``job_completion_delay`` for ``job``, keeping a completion it already made."""
+        completes_at = self._auto_completion(job)
+        if completes_at is not None and completes_at <= at:
+            job.status_changes.insert(0, StatusChange(completes_at, COMPLETED))
+        job.auto_complete = False
+
+    def _job_copy(self, job: JobRecord, at: datetime) -> JobRecord:
+        result = copy.copy(job)
+        result.status = self._history(job, at)[-1].status
+        result.status_changes = list(job.status_changes)
+        return result
+
+    @staticmethod
+    def _check_ready(job: JobRecord, at: datetime, what: str) -> None:
+        state = job.import_state_at(at)
+        if state != "OK":
+            raise bad_request(
+                f"Job {job.uid} cannot be {what}: its import is {state} (not imported correctly or import "
+                "is in progress).",
+                "JOB_NOT_READY",
+            )
+
+    def _target_content(self, job: JobRecord) -> tuple[bytes, str | None]:
+        task = self._tasks.get(job.server_task_id)
+        source = task.content if task is not None else b""
+        connector = self._connectors.get(job.connector_id)
+        remote = connector.files.get(job.remote_file) if connector is not None else None
+        file_name = base_name(job.remote_file)
+        return translate(source, file_name, job.target_lang), remote.content_type if remote else None
+
+    def _land_exports(self, at: datetime) -> None:
+        """Put the exported files that are due by ``at`` into their connectors (assumption 20)."""
+        for export in self._exports:
+            if export.landed or export.lands_at > at:
+                continue
+            connector = self._connectors.get(export.connector_id)
+            if connector is not None:
+                connector.files[export.path] = RemoteFile(
+                    path=export.path,
+                    content=export.content,
+                    content_type=export.content_type,
+                    last_modified=export.lands_at,
+                    download=DownloadOutcome(ConnectorTaskStatus.SUCCESS),
+                    import_outcome=ImportOutcome(),
+                )
+            export.landed = True
 
     @staticmethod
     def _folder(connector: ConnectorRecord, encoded_folder: str | None) -> str:

@@ -178,7 +178,8 @@ class DownloadTask:
 
 @dataclass
 class AsyncRequestRecord:
-    """An async request (``GET /api2/v1/async/{id}``); here always an ``IMPORT_JOB``."""
+    """An async request (``GET /api2/v1/async/{id}``): an ``IMPORT_JOB`` of created jobs, or the
+    preparation of a job's target file (``job_uid``, ``file_name`` and ``content`` set)."""
 
     id: str
     action: str
@@ -187,9 +188,40 @@ class AsyncRequestRecord:
     finishes_at: datetime
     outcome: ImportOutcome
     project_uid: str
+    #: Target-file requests: the job, the prepared file and whether it was downloaded (single use).
+    job_uid: str | None = None
+    file_name: str | None = None
+    content: bytes | None = field(default=None, repr=False)
+    content_type: str | None = None
+    downloaded: bool = False
 
     def is_finished_at(self, now: datetime) -> bool:
         return now >= self.finishes_at
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """A change of a job's status: by ``setStatus`` (now) or scripted by the admin API (maybe later)."""
+
+    at: datetime
+    status: str
+    by_uid: str | None = None
+
+
+@dataclass
+class ExportRecord:
+    """A job exported to its connector's repository: the file lands there at ``lands_at``."""
+
+    job_uid: str
+    project_uid: str
+    connector_id: str
+    path: str
+    content: bytes = field(repr=False)
+    content_type: str | None
+    job_status: str
+    exported_at: datetime
+    lands_at: datetime
+    landed: bool = False
 
 
 @dataclass
@@ -226,7 +258,13 @@ class JobRecord:
     original_file_directory: str | None = None
     notification_interval_in_minutes: int | None = None
     email_template_id: str | None = None
+    #: The status at the instant the state evaluated it (copies handed out carry it; see
+    #: ``EmulatorState``'s job status rules).
     status: str = "NEW"
+    #: Explicit changes (``setStatus``, admin scripts), in the order they were made; some may lie ahead.
+    status_changes: list[StatusChange] = field(default_factory=list)
+    #: Whether ``job_completion_delay`` still applies (no change was made or scripted since creation).
+    auto_complete: bool = True
 
     def import_state_at(self, now: datetime) -> ImportState:
         if now < self.import_finishes_at:
