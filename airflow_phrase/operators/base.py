@@ -168,12 +168,16 @@ class PhraseBaseOperator(BaseOperator):
         method_name: str,
         kwargs: dict[str, Any] | None = None,
         timeout: timedelta | int | float | None = None,
+        wait_label: str | None = None,
     ) -> NoReturn:
-        """``BaseOperator.defer``, with the try's record of waits added to ``kwargs``."""
+        """``BaseOperator.defer``, with the try's record of waits added to ``kwargs``.
+
+        ``wait_label``: the wait in words for the try's recap (default: what the trigger says).
+        """
         super().defer(
             trigger=trigger,
             method_name=method_name,
-            kwargs=self.try_record.deferring(trigger, kwargs),
+            kwargs=self.try_record.deferring(trigger, kwargs, what=wait_label),
             timeout=timeout,
         )
 

@@ -71,6 +71,14 @@ def _now() -> datetime:
 
 def describe_trigger(trigger: Any) -> str:
     """What a Phrase trigger waits on, in words (any other trigger: its class name)."""
+    if hasattr(trigger, "target_statuses") and hasattr(trigger, "job_uids"):
+        project = getattr(trigger, "project_uid", "?")
+        level = getattr(trigger, "workflow_level", None)
+        at_level = f", workflow level {level}" if level is not None else ""
+        return (
+            f"Phrase jobs {', '.join(trigger.job_uids)} (project {project}{at_level}) to reach "
+            f"{' or '.join(trigger.target_statuses)}"
+        )
     if hasattr(trigger, "download_task_id"):
         project = getattr(trigger, "project_uid", "?")
         return f"Phrase download task {trigger.download_task_id} (project {project})"
@@ -124,10 +132,16 @@ class TryRecord:
 
     # ------------------------------------------------------------------ waits
 
-    def deferring(self, trigger: Any, kwargs: Mapping[str, Any] | None) -> dict[str, Any]:
-        """The deferral kwargs with the try's state: its waits (this one, starting now, last) and calls."""
+    def deferring(
+        self, trigger: Any, kwargs: Mapping[str, Any] | None, *, what: str | None = None
+    ) -> dict[str, Any]:
+        """The deferral kwargs with the try's state: its waits (this one, starting now, last) and calls.
+
+        ``what``: the wait in words, when the trigger alone does not say it (an async request of an
+        export or a target-file download); default :func:`describe_trigger`.
+        """
         self._record_calls()
-        waits = [*self.waits, Wait(what=describe_trigger(trigger), deferred_at=_now())]
+        waits = [*self.waits, Wait(what=what or describe_trigger(trigger), deferred_at=_now())]
         state = TryState(waits=waits, api_calls=self.api_calls)
         return {**(kwargs or {}), TRY_KWARG: state.model_dump(mode="json")}
 

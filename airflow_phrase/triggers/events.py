@@ -83,6 +83,31 @@ class JobsImportEvent(_Event):
     failed_jobs: list[dict[str, Any]] = Field(default_factory=list)
 
 
+class JobStatusEvent(_Event):
+    """The outcome of waiting until jobs reach a status (the jobs-by-status listing).
+
+    ``reached``: the jobs listed in one of ``target_statuses``; ``ended_otherwise``: those listed as
+    ``CANCELLED``, ``DECLINED`` or ``REJECTED`` (when not a target): their wait is over without the
+    status waited for; ``pending``: uids of the jobs not there yet (with ``timeout`` or ``error``).
+    Items are ``{"uid", "status", "targetLang", "filename", "workflowLevel"}``. ``success`` means no job
+    is pending; it can hold jobs that ended otherwise (the waiting task decides what that means).
+    """
+
+    project_uid: str
+    job_uids: list[str]
+    target_statuses: list[str]
+    workflow_level: int | None = None
+    reached: list[dict[str, Any]] = Field(default_factory=list)
+    ended_otherwise: list[dict[str, Any]] = Field(default_factory=list)
+    pending: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _success_has_nothing_pending(self) -> JobStatusEvent:
+        if self.status == "success" and self.pending:
+            raise ValueError("a success event must not have pending jobs")
+        return self
+
+
 EventT = TypeVar("EventT", bound=_Event)
 
 
@@ -121,6 +146,7 @@ __all__ = [
     "AsyncRequestEvent",
     "ConnectorTaskEvent",
     "EventStatus",
+    "JobStatusEvent",
     "JobsImportEvent",
     "parse_event",
 ]

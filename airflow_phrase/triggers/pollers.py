@@ -6,6 +6,10 @@
 * :class:`NotReadyJobsPoller`: ``GET /api2/v2/projects/{projectUid}/jobs?notReady=true`` (workflow level
   1), every page: the jobs whose import has not finished or failed. Items:
   :class:`~airflow_phrase.models.JobPartV2` by job uid. A waited job that is *not* listed is imported.
+* :class:`JobStatusPoller`: ``GET /api2/v2/projects/{projectUid}/jobs?status=...&workflowLevel=N``, every
+  page: the jobs of one workflow level in the statuses that end a wait (the waited statuses and the ones
+  that end it otherwise). Options: ``(workflow_level, statuses)``. A waited job that is not listed is still
+  on its way.
 """
 
 from __future__ import annotations
@@ -69,4 +73,31 @@ class NotReadyJobsPoller(SharedPoller[JobPartV2]):
         self.calls += 1
 
 
-__all__ = ["CLOCK_SKEW_MARGIN", "ConnectorTasksPoller", "NotReadyJobsPoller"]
+class JobStatusPoller(SharedPoller[JobPartV2]):
+    """The project's jobs of one workflow level in some statuses, by uid.
+
+    The poller's options are ``(workflow_level, statuses)``: ``workflow_level`` ``None`` lists Phrase's
+    default level (1); ``statuses`` is a sorted tuple of job statuses (the ``status`` filter).
+    """
+
+    what: ClassVar[str] = "jobs by status"
+
+    async def fetch(self, hook: PhraseTmsHook, date_from: datetime | None) -> dict[str, JobPartV2]:
+        options: tuple[int | None, tuple[str, ...]] = self.options  # type: ignore[assignment]
+        workflow_level, statuses = options
+        jobs: dict[str, JobPartV2] = {}
+        async for job in hook.a_iter_jobs(
+            self.project_uid,
+            statuses=statuses,
+            workflow_level=workflow_level,
+            page_size=JOBS_PAGE_SIZE,
+            on_page=self._count,
+        ):
+            jobs[job.uid] = job
+        return jobs
+
+    def _count(self) -> None:
+        self.calls += 1
+
+
+__all__ = ["CLOCK_SKEW_MARGIN", "ConnectorTasksPoller", "JobStatusPoller", "NotReadyJobsPoller"]

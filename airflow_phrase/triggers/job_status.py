@@ -1,0 +1,329 @@
+"""``PhraseJobStatusTrigger``: wait in the triggerer until jobs of a project reach a status.
+
+Linguists finish jobs on their own time: hours or days. Instead of one ``GET`` per job and interval,
+every trigger waiting on jobs of a project (and workflow level, and set of statuses) shares one paged
+listing per interval: ``GET /api2/v2/projects/{projectUid}/jobs?status=...&workflowLevel=N`` (see
+:mod:`airflow_phrase.triggers.coalescing`). The listing asks for the jobs in the statuses that end a
+wait (the ``target_statuses`` and :data:`ENDED_OTHERWISE`), so 1,000 waiting jobs cost one call per 50
+jobs that have already ended, and at least one call, per interval, whatever the number of waiting tasks.
+
+What ends the wait of one job:
+
+* it is listed in one of ``target_statuses`` (default ``COMPLETED``): **reached**;
+* it is listed as ``CANCELLED``, ``DECLINED`` or ``REJECTED`` (and that is not a target): **ended
+  otherwise**: it will not reach the status on its own, so waiting for it would hang until the deadline.
+
+The trigger yields exactly one :class:`~airflow_phrase.triggers.events.JobStatusEvent`: ``success``
+once no job is pending (it lists the jobs reached and those that ended otherwise), ``error`` if the
+listing failed for good, ``timeout`` at the deadline (with the pending jobs). Only reads: a triggerer
+restart repeats nothing. Like the other Phrase triggers it neither polls nor fires before ``not_before``.
+
+A job not listed at ``workflow_level`` (default: Phrase's default, 1) is never seen: wait on the job
+parts of the workflow step whose completion matters, with that step's level.
+
+The verdict (:func:`job_progress`) and the listing options (:func:`listing_options`) are shared with
+:class:`~airflow_phrase.sensors.job_status.PhraseJobStatusSensor`'s poke.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_phrase.models import JobPartV2
+from airflow_phrase.triggers._common import (
+    deadline_text,
+    epoch_text,
+    first_event_time,
+    not_before_kwarg,
+    retry_policy_kwarg,
+    retry_policy_of,
+    seconds_left,
+    sleep_until,
+)
+from airflow_phrase.triggers.coalescing import PollDelayed, PollFailed, Snapshot, Waiter, register, unregister
+from airflow_phrase.triggers.events import JobStatusEvent
+from airflow_phrase.triggers.pollers import JobStatusPoller
+from airflow_phrase.validation import check_poll_interval
+
+#: Phrase's job statuses (``JobPartReferenceV2.status``).
+JOB_STATUSES: tuple[str, ...] = (
+    "NEW",
+    "ACCEPTED",
+    "DECLINED",
+    "REJECTED",
+    "DELIVERED",
+    "EMAILED",
+    "COMPLETED",
+    "CANCELLED",
+)
+#: Statuses after which a job will not reach another status on its own: they end its wait.
+ENDED_OTHERWISE: tuple[str, ...] = ("CANCELLED", "DECLINED", "REJECTED")
+DEFAULT_TARGET_STATUSES: tuple[str, ...] = ("COMPLETED",)
+
+
+def target_statuses_of(value: str | Iterable[str] | None) -> tuple[str, ...]:
+    """``target_statuses`` as a sorted tuple of Phrase job statuses (``ValueError`` naming the field).
+
+    Accepts one status, a list, or a comma-separated string; case-insensitive.
+    """
+    if value is None:
+        return DEFAULT_TARGET_STATUSES
+    raw = value.split(",") if isinstance(value, str) else list(value)
+    statuses = sorted({str(item).strip().upper() for item in raw if str(item).strip()})
+    if not statuses:
+        raise ValueError("target_statuses must name at least one job status, e.g. ['COMPLETED']")
+    unknown = [status for status in statuses if status not in JOB_STATUSES]
+    if unknown:
+        raise ValueError(
+            f"target_statuses: {', '.join(unknown)} is not a Phrase job status; use some of "
+            f"{', '.join(JOB_STATUSES)}"
+        )
+    return tuple(statuses)
+
+
+def listing_options(target_statuses: Sequence[str], workflow_level: int | None) -> tuple[Any, ...]:
+    """The ``(workflow_level, statuses)`` of the listing that ends these waits (a poller's options)."""
+    return (workflow_level, tuple(sorted({*target_statuses, *ENDED_OTHERWISE})))
+
+
+def job_item(job: JobPartV2) -> dict[str, Any]:
+    """A job in events and XCom: ``{"uid", "status", "targetLang", "filename", "workflowLevel"}``."""
+    return {
+        "uid": job.uid,
+        "status": job.status,
+        "targetLang": job.target_lang,
+        "filename": job.filename,
+        "workflowLevel": job.workflow_level,
+    }
+
+
+@dataclass(frozen=True)
+class JobProgress:
+    """Where waited jobs stand in one listing (see :func:`job_progress`)."""
+
+    reached: list[JobPartV2] = field(default_factory=list)
+    ended_otherwise: list[JobPartV2] = field(default_factory=list)
+    pending: list[str] = field(default_factory=list)
+
+    @property
+    def done(self) -> bool:
+        return not self.pending
+
+
+def job_progress(
+    job_uids: Sequence[str], listed: Mapping[str, JobPartV2], target_statuses: Sequence[str]
+) -> JobProgress:
+    """The verdict on ``job_uids`` given a listing of the jobs in the statuses that end a wait."""
+    targets = set(target_statuses)
+    progress = JobProgress()
+    for uid in job_uids:
+        job = listed.get(uid)
+        if job is None or job.status is None:
+            progress.pending.append(uid)
+        elif job.status in targets:
+            progress.reached.append(job)
+        elif job.status in ENDED_OTHERWISE:
+            progress.ended_otherwise.append(job)
+        else:  # listed in a status nobody asked for (a lenient server): not there yet
+            progress.pending.append(uid)
+    return progress
+
+
+class PhraseJobStatusTrigger(BaseTrigger):
+    """Wait until ``job_uids`` of ``project_uid`` reach one of ``target_statuses``, or end otherwise.
+
+    :param phrase_conn_id: Airflow connection id of type ``phrase_tms``.
+    :param project_uid: the project of the jobs.
+    :param job_uids: the jobs (job parts) to wait for, all of ``workflow_level``.
+    :param target_statuses: the statuses that end the wait as reached (default ``["COMPLETED"]``).
+    :param workflow_level: the workflow level the jobs are listed at (``None``: Phrase's default, 1).
+    :param poll_interval: seconds between polls (the shared poller uses its waiters' shortest interval).
+    :param deadline: absolute epoch seconds; when it passes the trigger yields a ``timeout`` event.
+    :param retry_policy: :class:`~airflow_phrase.hooks.retry.RetryPolicy` fields as a plain dict.
+    :param not_before: absolute epoch seconds before which the trigger neither polls nor fires (except the
+        ``timeout`` at an earlier deadline); ``None``: one ``poll_interval`` from when it is built.
+    """
+
+    def __init__(
+        self,
+        phrase_conn_id: str,
+        project_uid: str,
+        job_uids: Sequence[str],
+        target_statuses: Sequence[str] | None = None,
+        workflow_level: int | None = None,
+        poll_interval: float = 60.0,
+        deadline: float | None = None,
+        retry_policy: dict[str, Any] | None = None,
+        not_before: float | None = None,
+    ) -> None:
+        super().__init__()
+        check_poll_interval(poll_interval)
+        self.phrase_conn_id = phrase_conn_id
+        self.project_uid = project_uid
+        self.job_uids = [str(uid) for uid in job_uids]
+        self.target_statuses = list(target_statuses_of(target_statuses))
+        self.workflow_level = int(workflow_level) if workflow_level is not None else None
+        self.poll_interval = float(poll_interval)
+        self.deadline = float(deadline) if deadline is not None else None
+        self.retry_policy = retry_policy_kwarg(retry_policy)
+        self.not_before = not_before_kwarg(not_before, self.poll_interval)
+        self._registration: tuple[JobStatusPoller, Waiter] | None = None
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "phrase_conn_id": self.phrase_conn_id,
+                "project_uid": self.project_uid,
+                "job_uids": list(self.job_uids),
+                "target_statuses": list(self.target_statuses),
+                "workflow_level": self.workflow_level,
+                "poll_interval": self.poll_interval,
+                "deadline": self.deadline,
+                "retry_policy": self.retry_policy,
+                "not_before": self.not_before,
+            },
+        )
+
+    @property
+    def label(self) -> str:
+        level = f", workflow level {self.workflow_level}" if self.workflow_level is not None else ""
+        return (
+            f"Phrase jobs {', '.join(self.job_uids)} (project {self.project_uid}{level}) to reach "
+            f"{' or '.join(self.target_statuses)}"
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        try:
+            event = await self._wait()
+        except Exception as error:  # never leave the task deferred without an outcome
+            self.log.exception("Waiting for %s failed", self.label)
+            event = self._event("error", message=f"Waiting for the jobs' status failed: {error}")
+        finally:
+            self._detach()
+        await sleep_until(first_event_time(self.not_before, self.deadline))
+        yield TriggerEvent(event.to_payload())
+
+    async def _wait(self) -> JobStatusEvent:
+        if not self.job_uids:
+            return self._event("success", message="No jobs to wait for")
+        poller, waiter = self._registration = register(
+            JobStatusPoller,
+            self.phrase_conn_id,
+            self.project_uid,
+            options=listing_options(self.target_statuses, self.workflow_level),
+            created_after=None,
+            poll_interval=self.poll_interval,
+            not_before=self.not_before,
+            retry_policy=retry_policy_of(self.retry_policy),
+        )
+        self.log.info(
+            "Waiting for %s (first poll not before %s, then every %g s; deadline %s; %d wait(s) share the "
+            "poll)",
+            self.label,
+            epoch_text(self.not_before),
+            self.poll_interval,
+            deadline_text(self.deadline),
+            len(poller.waiters),
+        )
+        progress = JobProgress(pending=list(self.job_uids))
+        while True:
+            remaining = seconds_left(self.deadline)
+            if remaining == 0.0:
+                return self._timeout_event(progress)
+            try:
+                observation = await asyncio.wait_for(waiter.next_observation(), timeout=remaining)
+            except asyncio.TimeoutError:
+                return self._timeout_event(progress)
+            if isinstance(observation, PollFailed):
+                return self._event("error", message=observation.message, progress=progress)
+            if isinstance(observation, PollDelayed):
+                self.log.warning("Polling Phrase failed, trying again next interval: %s", observation.message)
+                continue
+            assert isinstance(observation, Snapshot)
+            progress = job_progress(self.job_uids, observation.items, self.target_statuses)
+            if progress.done:
+                return self._done_event(progress)
+            self.log.info(
+                "%d of %d job(s) still on their way: %s",
+                len(progress.pending),
+                len(self.job_uids),
+                ", ".join(progress.pending[:20]) + (" ..." if len(progress.pending) > 20 else ""),
+            )
+
+    def _event(self, status: str, *, message: str, progress: JobProgress | None = None) -> JobStatusEvent:
+        progress = progress or JobProgress()
+        return JobStatusEvent.model_validate(
+            {
+                "status": status,
+                "project_uid": self.project_uid,
+                "job_uids": list(self.job_uids),
+                "target_statuses": list(self.target_statuses),
+                "workflow_level": self.workflow_level,
+                "reached": [job_item(job) for job in progress.reached],
+                "ended_otherwise": [job_item(job) for job in progress.ended_otherwise],
+                "pending": list(progress.pending),
+                "message": message,
+            }
+        )
+
+    def _done_event(self, progress: JobProgress) -> JobStatusEvent:
+        message = done_message(progress, self.target_statuses)
+        if progress.ended_otherwise:
+            self.log.warning(message)
+        else:
+            self.log.info(message)
+        return self._event("success", message=message, progress=progress)
+
+    def _timeout_event(self, progress: JobProgress) -> JobStatusEvent:
+        return self._event(
+            "timeout",
+            message=(
+                f"Jobs {', '.join(progress.pending)} of project {self.project_uid} did not reach "
+                f"{' or '.join(self.target_statuses)} before the deadline {deadline_text(self.deadline)}"
+            ),
+            progress=progress,
+        )
+
+    def _detach(self) -> None:
+        registration, self._registration = self._registration, None
+        if registration is not None:
+            unregister(*registration)
+
+    async def on_kill(self) -> None:
+        """Called on Airflow 3.3+ when the deferred task is marked or cleared: stop waiting."""
+        self._detach()
+        self.log.info("Stopped waiting for %s", self.label)
+
+    async def cleanup(self) -> None:
+        """Release local resources only (leave the shared poller)."""
+        self._detach()
+        await super().cleanup()
+
+
+def done_message(progress: JobProgress, target_statuses: Sequence[str]) -> str:
+    """``"3 job(s) reached COMPLETED; 1 ended otherwise: j4 CANCELLED"`` (trigger and sensor alike)."""
+    text = f"{len(progress.reached)} job(s) reached {' or '.join(target_statuses)}"
+    if progress.ended_otherwise:
+        ended = ", ".join(f"{job.uid} {job.status}" for job in progress.ended_otherwise)
+        text += f"; {len(progress.ended_otherwise)} ended otherwise: {ended}"
+    return text
+
+
+__all__ = [
+    "DEFAULT_TARGET_STATUSES",
+    "ENDED_OTHERWISE",
+    "JOB_STATUSES",
+    "JobProgress",
+    "PhraseJobStatusTrigger",
+    "done_message",
+    "job_item",
+    "job_progress",
+    "listing_options",
+    "target_statuses_of",
+]

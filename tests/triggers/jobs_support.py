@@ -1,0 +1,59 @@
+"""Jobs for the delivery tests: real jobs created over HTTP, and many copies of one for scale.
+
+The copies are made in the in-process emulator's state (a job per uid, like Phrase's); everything the
+code under test does still goes over loopback HTTP.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import time
+from typing import Any
+
+from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
+from airflow_phrase.models import JobCreateRequest
+
+WEBSITE = "prjWebsite000000000001"  # targets de, fr_fr, ja; no workflow steps
+JOBS_PATH = re.compile(r"^/api2/v2/projects/[^/]+/jobs$")
+DOCS_GIT = "1001"
+
+
+def create_jobs(conn_id: str, project_uid: str = WEBSITE, path: str = "docs/guides/install.md") -> list[str]:
+    """Download ``path`` of connector "Docs Git" and create its jobs (one per target language)."""
+    folder, _, name = path.rpartition("/")
+    hook = PhraseTmsHook(conn_id)
+    try:
+        remote = hook.resolve_remote_file(DOCS_GIT, folder, name)
+        task = hook.start_connector_download(remote.connector_id, remote.encoded_folder, remote.encoded_name)
+        hook.wait_for_download(
+            project_uid, task.id, created_after=None, poll_interval=0.05, deadline=time.time() + 30
+        )
+        langs = [lang for lang in hook.get_project(project_uid).target_langs or []]
+        created = hook.create_job_from_connector_task(
+            project_uid, task.id, JobCreateRequest(target_langs=langs)
+        )
+        return [job.uid for job in created.jobs]
+    finally:
+        hook.close()
+
+
+def clone_jobs(emulator: Any, template_uid: str, count: int) -> list[str]:
+    """``count`` copies of an existing job of the in-process emulator (new uids, same everything else)."""
+    state = emulator.services.state
+    uids = []
+    with state._lock:
+        template = state._jobs[template_uid]
+        for number in range(count):
+            job = copy.copy(template)
+            job.uid = f"jobClone{number:014d}"
+            if hasattr(job, "status_changes"):
+                job.status_changes = list(template.status_changes)
+            state._jobs[job.uid] = job
+            uids.append(job.uid)
+    return uids
+
+
+def listing_calls(emulator: Any, since: int = 0) -> list[Any]:
+    """``GET /api2/v2/projects/{p}/jobs`` journal entries with ``seq > since``."""
+    return [e for e in emulator.admin.journal(since=since) if e.method == "GET" and JOBS_PATH.match(e.path)]
