@@ -29,7 +29,13 @@ import pytest
 if TYPE_CHECKING:
     from airflow_phrase.emulator.server import EmulatorHandle
 
-FIXTURE_DEFAULTS: dict[str, Any] = {"task_delay": 0.3, "import_delay": 0.2, "enable_admin": True}
+FIXTURE_DEFAULTS: dict[str, Any] = {
+    "task_delay": 0.3,
+    "import_delay": 0.2,
+    "export_delay": 0.2,
+    "target_file_delay": 0.2,
+    "enable_admin": True,
+}
 LIVE_QUIRKS_OPTION = "--phrase-emulator-live-quirks"
 
 
