@@ -96,7 +96,8 @@ def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "airflow-provider-phrase-tms",
         "name": "Phrase TMS",
-        "description": "Phrase TMS (formerly Memsource): turn connector files into translation jobs.",
+        "description": "Phrase TMS (formerly Memsource): turn connector files into translation jobs, wait "
+        "for them to be completed and deliver the translations.",
         "versions": [__version__],
         "integrations": [
             {
@@ -115,11 +116,19 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_phrase.operators.download",
                     "airflow_phrase.operators.create_job",
                     "airflow_phrase.operators.ingest",
+                    "airflow_phrase.operators.export",
+                    "airflow_phrase.operators.target_file",
                 ],
             },
         ],
         "sensors": [
-            {"integration-name": "Phrase TMS", "python-modules": ["airflow_phrase.sensors.connector_task"]},
+            {
+                "integration-name": "Phrase TMS",
+                "python-modules": [
+                    "airflow_phrase.sensors.connector_task",
+                    "airflow_phrase.sensors.job_status",
+                ],
+            },
         ],
         "triggers": [
             {
@@ -128,6 +137,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_phrase.triggers.connector_task",
                     "airflow_phrase.triggers.async_request",
                     "airflow_phrase.triggers.jobs_import",
+                    "airflow_phrase.triggers.job_status",
                 ],
             },
         ],

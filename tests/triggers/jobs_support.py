@@ -20,7 +20,8 @@ DOCS_GIT = "1001"
 
 
 def create_jobs(conn_id: str, project_uid: str = WEBSITE, path: str = "docs/guides/install.md") -> list[str]:
-    """Download ``path`` of connector "Docs Git" and create its jobs (one per target language)."""
+    """Download ``path`` of connector "Docs Git", create its jobs (one per target language), wait for the
+    import."""
     folder, _, name = path.rpartition("/")
     hook = PhraseTmsHook(conn_id)
     try:
@@ -33,7 +34,11 @@ def create_jobs(conn_id: str, project_uid: str = WEBSITE, path: str = "docs/guid
         created = hook.create_job_from_connector_task(
             project_uid, task.id, JobCreateRequest(target_langs=langs)
         )
-        return [job.uid for job in created.jobs]
+        uids = [job.uid for job in created.jobs]
+        hook.wait_for_jobs_import(
+            project_uid, uids, jobs_label="test jobs", poll_interval=0.05, deadline=time.time() + 30
+        )
+        return uids
     finally:
         hook.close()
 

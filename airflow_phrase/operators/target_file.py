@@ -1,0 +1,348 @@
+"""``PhraseDownloadTargetFileOperator``: write jobs' translated files to an Airflow ``ObjectStoragePath``.
+
+File names
+----------
+Each job's file goes to ``<base_path>/<file_pattern>``; the pattern's placeholders (Python
+``str.format`` fields) are:
+
+=================  ===========================================================================
+``{target_lang}``  the job's target language as Phrase writes it (``de``, ``fr_fr``)
+``{path}``         the source file's path in the connector's repository (``docs/guides/install.md``);
+                   the job's file name when the job did not come from a connector
+``{folder}``       the folder part of ``{path}`` (``docs/guides``; empty at the root)
+``{filename}``     the source file name (``install.md``)
+``{stem}``         the file name without its last extension (``install``)
+``{ext}``          the last extension with its dot (``.md``; empty without one)
+``{job_uid}``      the job's uid
+``{project_uid}``  the project's uid
+``{workflow_level}`` the job's workflow level
+=================  ===========================================================================
+
+The default ``{target_lang}/{path}`` writes ``de/docs/guides/install.md``. A rendered name is relative:
+leading slashes are dropped and ``..`` segments refused.
+
+Never a half-written file: each file is streamed to a temporary name in the same folder
+(``.<name>.<random>.part``) and moved into place once complete; a failed download removes it.
+
+Idempotency: beside the files, ``<base_path>/.phrase-delivery/<project_uid>/<job_uid>.json`` records
+what was delivered (the job's fingerprint, where, size, sha256, when). A job whose record matches its
+current state, and whose file is still there, is not downloaded again (see
+:mod:`airflow_phrase.operators.delivery`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import posixpath
+import secrets
+import string
+from collections.abc import Iterator, Sequence
+from contextlib import closing, suppress
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow_phrase.links import PhraseProjectLink
+from airflow_phrase.operators.delivery import DeliveryJob, DeliveryState
+from airflow_phrase.operators.delivery_base import PhraseDeliveryOperator
+
+if TYPE_CHECKING:
+    from airflow.sdk import ObjectStoragePath
+
+    from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
+    from airflow_phrase.operators.delivery_params import TargetFileArgs
+
+PLACEHOLDERS: tuple[str, ...] = (
+    "target_lang",
+    "path",
+    "folder",
+    "filename",
+    "stem",
+    "ext",
+    "job_uid",
+    "project_uid",
+    "workflow_level",
+)
+#: The folder (under the base path) of the delivery records.
+RECORD_FOLDER = ".phrase-delivery"
+
+
+def check_file_pattern(pattern: str) -> str:
+    """``pattern`` if it uses only :data:`PLACEHOLDERS` (``ValueError`` naming the unknown ones)."""
+    try:
+        fields = [name for _, name, _, _ in string.Formatter().parse(pattern) if name is not None]
+    except ValueError as error:
+        raise ValueError(f"is not a valid pattern ({error}); e.g. '{{target_lang}}/{{path}}'") from None
+    unknown = sorted({name for name in fields if name not in PLACEHOLDERS})
+    if unknown:
+        raise ValueError(
+            f"uses unknown placeholder(s) {', '.join('{' + n + '}' for n in unknown)}; "
+            f"use {', '.join('{' + n + '}' for n in PLACEHOLDERS)}"
+        )
+    if not fields:
+        raise ValueError(
+            "has no placeholder: every job would write the same file; e.g. '{target_lang}/{path}'"
+        )
+    return pattern
+
+
+def render_file_name(pattern: str, job: DeliveryJob, project_uid: str) -> str:
+    """The relative name of ``job``'s file (``ValueError`` if it would leave the base path)."""
+    folder = (job.remote_folder or "").strip("/")
+    name = job.remote_file or job.filename or job.uid
+    path = f"{folder}/{name}" if folder else name
+    stem, dot, ext = name.rpartition(".")
+    rendered = pattern.format(
+        target_lang=job.target_lang or "unknown",
+        path=path,
+        folder=folder,
+        filename=name,
+        stem=stem if dot else name,
+        ext=f".{ext}" if dot and stem else "",
+        job_uid=job.uid,
+        project_uid=project_uid,
+        workflow_level=job.workflow_level or 1,
+    )
+    parts = [part for part in rendered.replace("\\", "/").split("/") if part not in ("", ".")]
+    if not parts or ".." in parts:
+        raise ValueError(f"file_pattern renders {rendered!r} for job {job.uid}, which leaves the base path")
+    return posixpath.join(*parts)
+
+
+class PhraseDownloadTargetFileOperator(PhraseDeliveryOperator):
+    """Download jobs' target (translated) files into object storage, exactly once per job state.
+
+    validate → list the jobs (one paged read) → skip those whose delivery record matches → per job
+    ``PUT /api2/v3/projects/{projectUid}/jobs/{jobUid}/targetFile`` (an async request) → wait (deferrable,
+    one request at a time) → ``GET /api2/v2/projects/{projectUid}/jobs/{jobUid}/downloadTargetFile/
+    {asyncRequestId}`` streamed to a temporary name, moved into place → delivery record.
+
+    All arguments but ``object_storage_conn_id`` are templated.
+
+    :param project_uid: the project of the jobs.
+    :param job_uids: job uids (a list or a comma-separated string), each once.
+    :param base_path: where to write: any ``ObjectStoragePath`` URL (``file:///srv/l10n``,
+        ``s3://bucket/l10n``, ``gs://bucket/l10n``) or a local absolute path.
+    :param file_pattern: the file name under ``base_path`` (default ``{target_lang}/{path}``; see the
+        module docstring for the placeholders).
+    :param object_storage_conn_id: the Airflow connection of the storage (e.g. ``aws_default``);
+        ``None``: the URL's scheme default.
+    :param workflow_level: the level the jobs are at (``None``: 1).
+    :param force: download again even files the record shows delivered at the job's current state.
+
+    Returns ``{project_uid, base_path, delivered: [{uid, status, targetLang, filename, workflowLevel,
+    path, url, size, sha256, file_name}], already_delivered: [...same...], job_uids, target_langs}``.
+    """
+
+    template_fields: Sequence[str] = (
+        "phrase_conn_id",
+        "project_uid",
+        "job_uids",
+        "base_path",
+        "file_pattern",
+        "workflow_level",
+        "force",
+    )
+    operator_extra_links = (PhraseProjectLink(),)
+    state_key: ClassVar[str] = "phrase_target_file_state"
+    work: ClassVar[str] = "target file download"
+
+    def __init__(
+        self,
+        *,
+        project_uid: str,
+        job_uids: list[str] | str,
+        base_path: str,
+        file_pattern: str = "{target_lang}/{path}",
+        object_storage_conn_id: str | None = None,
+        workflow_level: int | str | None = None,
+        force: bool | str = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.project_uid = project_uid
+        self.job_uids = job_uids
+        self.base_path = base_path
+        self.file_pattern = file_pattern
+        self.object_storage_conn_id = object_storage_conn_id
+        self.workflow_level = workflow_level
+        self.force = force
+
+    def validated_args(self) -> TargetFileArgs:
+        """The rendered arguments, validated (raises ``AirflowFailException`` naming the bad ones)."""
+        from airflow_phrase.operators.delivery_params import TargetFileArgs
+
+        return self.validate_template_fields(TargetFileArgs, **{"base_path": str(self.base_path)})
+
+    def validate_template_fields(self, model_cls: Any, **extra: Any) -> Any:
+        from airflow_phrase.validation import validate_params
+
+        values = {name: getattr(self, name) for name in self.template_fields}
+        values.update(extra)
+        return validate_params(model_cls, self.task_id, **values)
+
+    # ------------------------------------------------------------------ storage
+
+    def base(self, args: TargetFileArgs) -> ObjectStoragePath:
+        from airflow.sdk import ObjectStoragePath
+
+        url = args.base_path if "://" in args.base_path else f"file://{args.base_path}"
+        return ObjectStoragePath(url, conn_id=self.object_storage_conn_id)
+
+    @staticmethod
+    def record_path(base: ObjectStoragePath, project_uid: str, job_uid: str) -> ObjectStoragePath:
+        return base / RECORD_FOLDER / project_uid / f"{job_uid}.json"
+
+    @staticmethod
+    def read_record(path: ObjectStoragePath) -> dict[str, Any] | None:
+        try:
+            if not path.exists():
+                return None
+            value = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
+        return value if isinstance(value, dict) else None
+
+    @staticmethod
+    def write_atomically(target: ObjectStoragePath, write: Any) -> Any:
+        """Call ``write(file)`` on a temporary file beside ``target``, then move it into place."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.parent / f".{target.name}.{secrets.token_hex(4)}.part"
+        try:
+            with temporary.open("wb") as handle:
+                result = write(handle)
+            temporary.rename(target)
+        except BaseException:
+            with suppress(Exception):
+                temporary.unlink()
+            raise
+        return result
+
+    # ------------------------------------------------------------------ the steps
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from airflow_phrase.operators.delivery import list_delivery_jobs
+
+        args = self.validate_first(context, self.validated_args)
+        base = self.base(args)
+        with closing(self.new_hook(args.phrase_conn_id)) as hook:
+            self.push_project_link(context, hook, args.project_uid)
+            jobs = list_delivery_jobs(
+                hook, self.task_id, args.project_uid, args.job_uids, args.workflow_level
+            )
+            try:
+                names = {job.uid: render_file_name(args.file_pattern, job, args.project_uid) for job in jobs}
+            except ValueError as error:
+                raise AirflowFailException(f"Task {self.task_id!r}: file_pattern: {error}") from None
+            if len(set(names.values())) < len(names):
+                raise AirflowFailException(
+                    f"Task {self.task_id!r}: file_pattern: {args.file_pattern!r} gives several jobs the same "
+                    "file name; add {target_lang} or {job_uid}"
+                )
+            state = self.earlier_state(context, [job.fingerprint for job in jobs])
+            if state is None:
+                state = DeliveryState(project_uid=args.project_uid)
+                for job in jobs:
+                    record = None if args.force else self.read_record(
+                        self.record_path(base, args.project_uid, job.uid)
+                    )  # fmt: skip
+                    if (
+                        record is not None
+                        and record.get("fingerprint") == job.fingerprint
+                        and record.get("path") == names[job.uid]
+                        and (base / names[job.uid]).exists()
+                    ):
+                        state.already.append(job)
+                    else:
+                        state.jobs.append(job)
+            if state.already:
+                self.log.info(
+                    "Already delivered at their current state: %s",
+                    ", ".join(f"{job.uid} ({job.status})" for job in state.already),
+                )
+            for job in state.unstarted():
+                request_id = hook.start_target_file_download(args.project_uid, job.uid)
+                state.requests[request_id] = [job.uid]
+            return self.advance(context, hook, state)
+
+    def complete(self, context: Any, hook: PhraseTmsHook, state: DeliveryState) -> dict[str, Any]:
+        from airflow_phrase.exceptions import PhraseTargetFileRequestGoneError
+        from airflow_phrase.operators.delivery import now_iso
+
+        args = self.validated_args()
+        base = self.base(args)
+        restarted = False
+        for uid in list(state.ready):
+            job = state.job(uid)
+            name = render_file_name(args.file_pattern, job, args.project_uid)
+            request_id = state.ready[uid]
+            try:
+                delivered = self._download(hook, base, name, job, request_id, args.project_uid)
+            except PhraseTargetFileRequestGoneError:
+                # Spent (an earlier try downloaded with it, then failed before the move): ask again.
+                self.log.warning("The target file request of job %s is spent; starting a new one", uid)
+                del state.ready[uid]
+                state.requests[hook.start_target_file_download(args.project_uid, uid)] = [uid]
+                restarted = True
+                continue
+            record = {**delivered, "fingerprint": job.fingerprint, "delivered_at": now_iso()}
+            self.write_atomically(
+                self.record_path(base, args.project_uid, uid),
+                lambda handle, record=record: handle.write(json.dumps(record, indent=2).encode("utf-8")),
+            )
+            state.done[uid] = {**job.item(), **delivered}
+            del state.ready[uid]
+            self.log.info("Delivered job %s (%s) to %s (%d bytes)", uid, job.target_lang, delivered["url"],
+                          delivered["size"])  # fmt: skip
+        if restarted:
+            return self.advance(context, hook, state)
+        delivered_items = [state.done[job.uid] for job in state.jobs if job.uid in state.done]
+        already = []
+        for job in state.already:
+            name = render_file_name(args.file_pattern, job, args.project_uid)
+            already.append({**job.item(), "path": name, "url": str(base / name)})
+        result = {
+            "project_uid": state.project_uid,
+            "base_path": str(base),
+            "delivered": delivered_items,
+            "already_delivered": already,
+            "job_uids": [item["uid"] for item in delivered_items],
+            "target_langs": sorted({str(i["targetLang"]) for i in delivered_items if i["targetLang"]}),
+        }
+        return self.fail_if_any_failed(state, result)
+
+    def _download(
+        self,
+        hook: PhraseTmsHook,
+        base: ObjectStoragePath,
+        name: str,
+        job: DeliveryJob,
+        request_id: str,
+        project_uid: str,
+    ) -> dict[str, Any]:
+        target = base / name
+        digest = hashlib.sha256()
+        size = 0
+
+        def write(handle: Any) -> Any:
+            def into_file(chunks: Iterator[bytes]) -> None:
+                nonlocal size
+                for chunk in chunks:
+                    digest.update(chunk)
+                    size += len(chunk)
+                    handle.write(chunk)
+
+            return hook.download_target_file(project_uid, job.uid, request_id, into_file)
+
+        info = self.write_atomically(target, write)
+        return {
+            "path": name,
+            "url": str(target),
+            "size": size,
+            "sha256": digest.hexdigest(),
+            "file_name": getattr(info, "file_name", None),
+        }
+
+
+__all__ = ["PLACEHOLDERS", "PhraseDownloadTargetFileOperator", "check_file_pattern", "render_file_name"]
