@@ -3,8 +3,10 @@ call, and reading a streamed file's name and size. Pure Python, no HTTP."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from email.message import Message
+from urllib.parse import unquote
 
 from airflow_phrase.identifiers import NUMERIC_ID_PATTERN, RENDERED_NONE, UID_PATTERN
 from airflow_phrase.models import JOB_STATUS_VALUES, MAX_EXPORT_JOBS, JobStatus, TargetFile
@@ -78,6 +80,10 @@ def check_job_status(status: object) -> JobStatus:
     )
 
 
+#: RFC 5987 ``filename*=charset'lang'percent-encoded``.
+_EXTENDED_FILENAME = re.compile(r"filename\*\s*=\s*([A-Za-z0-9_-]*)'[^']*'([^;\s]+)", re.IGNORECASE)
+
+
 def _header(headers: Mapping[str, str], name: str) -> str | None:
     wanted = name.lower()
     return next((value for key, value in headers.items() if key.lower() == wanted), None)
@@ -88,9 +94,18 @@ def content_disposition_file_name(value: str | None) -> str | None:
     ``filename``); only its last path segment, so a name can never point elsewhere. ``None`` if absent."""
     if not value:
         return None
-    message = Message()
-    message["Content-Disposition"] = value
-    name = message.get_filename()
+    extended = _EXTENDED_FILENAME.search(value)
+    if extended:
+        try:
+            name: str | None = unquote(
+                extended.group(2), encoding=extended.group(1) or "utf-8", errors="replace"
+            )
+        except LookupError:  # a charset Python does not know
+            name = unquote(extended.group(2), errors="replace")
+    else:
+        message = Message()
+        message["Content-Disposition"] = value
+        name = message.get_filename()
     if not name:
         return None
     name = name.replace("\\", "/").rsplit("/", 1)[-1].strip()

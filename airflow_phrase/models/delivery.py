@@ -156,13 +156,14 @@ class JobStatusChanges(PhraseResponse):
 
     @property
     def latest(self) -> JobStatusChange | None:
-        """The most recent change (by ``changedDate``; the last one listed if dates are missing)."""
+        """The most recent change: the latest ``changedDate`` (Phrase's dates may be whole seconds, so
+        of equal dates the one listed last), or the last one listed if dates are missing."""
         if not self.status_changes:
             return None
-        dated = [c for c in self.status_changes if c.changed_date is not None]
-        if len(dated) == len(self.status_changes):
-            return max(dated, key=lambda c: c.changed_date)  # type: ignore[arg-type,return-value]
-        return self.status_changes[-1]
+        if any(c.changed_date is None for c in self.status_changes):
+            return self.status_changes[-1]
+        ranked = [(c.changed_date, index) for index, c in enumerate(self.status_changes)]
+        return self.status_changes[max(ranked)[1]]  # type: ignore[type-var]
 
 
 __all__ = [
