@@ -13,7 +13,12 @@ import pytest
 
 from tests.dags.conftest import REPO_DAGS, load_example_dags
 
-DAG_IDS = {"phrase_connector_ingestion", "phrase_manual_ingestion", "phrase_new_jobs_report"}
+DAG_IDS = {
+    "phrase_connector_ingestion",
+    "phrase_manual_ingestion",
+    "phrase_new_jobs_report",
+    "phrase_translation_delivery",
+}
 
 # Parsed in a fresh interpreter so that nothing this test session imported or configured counts: the
 # script forbids network connections, connection and Variable lookups, then parses dags/ with a DagBag.
