@@ -23,6 +23,7 @@ from airflow_phrase.ingestion.selection import (
     FileSelection,
     list_connector_files,
     select_files,
+    split_delivered_translations,
 )
 from airflow_phrase.ingestion.settings import POOL, VARIABLE_NAME, IngestionSettings, resolve_settings
 from airflow_phrase.ingestion.summary import (
@@ -54,4 +55,5 @@ __all__ = [
     "resolve_settings",
     "resolve_window",
     "select_files",
+    "split_delivered_translations",
 ]

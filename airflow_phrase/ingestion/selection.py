@@ -156,6 +156,39 @@ def select_files(
     )
 
 
+def split_delivered_translations(
+    files: Iterable[ConnectorFile], target_langs: Iterable[str]
+) -> tuple[list[ConnectorFile], list[ConnectorFile]]:
+    """(sources, translations): the files that are not, and those that are, translations Phrase exported
+    into the listed folder.
+
+    Exporting jobs to the repository (``PhraseExportJobsToRepositoryOperator``) writes each translation
+    into the connector's tree, ``<folder>/<targetLang>/<file name>`` beside the source
+    ``<folder>/<file name>`` (the emulator's convention; where a real connector writes them depends on
+    its settings). Ingesting those again would make jobs of translations. A file is a delivered
+    translation when its parent folder is named after one of ``target_langs`` (language codes compared
+    with :func:`~airflow_phrase.languages.normalise_language`, names in NFC) and a file of the same name
+    is listed one folder up. Other layouts are kept out with ``exclude`` patterns.
+    """
+    from airflow_phrase.languages import normalise_language
+
+    listed = list(files)
+    langs = {normalise_language(lang) for lang in target_langs}
+    paths = {normalized_name(file.path) for file in listed}
+    sources: list[ConnectorFile] = []
+    translations: list[ConnectorFile] = []
+    for file in listed:
+        folders = split_path(file.folder)
+        source = "/".join([*folders[:-1], file.name])
+        is_translation = (
+            bool(folders)
+            and normalise_language(normalized_name(folders[-1])) in langs
+            and normalized_name(source) in paths
+        )
+        (translations if is_translation else sources).append(file)
+    return sources, translations
+
+
 def pick_named_files(files: Sequence[ConnectorFile], names: Sequence[str]) -> list[ConnectorFile]:
     """The files called ``names``: each a path relative to the folder, a full path, or a unique file name.
 

@@ -135,6 +135,7 @@ SET_ASIDE_LABELS: tuple[tuple[str, str], ...] = (
     ("outside_window", "outside the window"),
     ("without_timestamp", "without lastModified"),
     ("filtered_by_pattern", "filtered by pattern"),
+    ("delivered_translations", "translations delivered by Phrase"),
 )
 
 

@@ -33,6 +33,7 @@ from airflow_phrase.ingestion.selection import (
     list_connector_files,
     pick_named_files,
     select_files,
+    split_delivered_translations,
 )
 from airflow_phrase.ingestion.settings import VARIABLE_NAME, IngestionSettings, resolve_settings
 from airflow_phrase.ingestion.summary import (
@@ -92,14 +93,26 @@ def explicit_window(context: Mapping[str, Any]) -> IngestionWindow | None:
     )
 
 
-def _list(hook: PhraseTmsHook, settings: IngestionSettings) -> tuple[str, list[ConnectorFile]]:
-    """The connector's id and the files of the configured folder (a wrong name fails without retries)."""
+def _list(hook: PhraseTmsHook, settings: IngestionSettings) -> tuple[str, list[ConnectorFile], int]:
+    """The connector's id, the source files of the configured folder, and how many translations Phrase
+    delivered there were left out (see :func:`split_delivered_translations`). A wrong connector, folder
+    or project fails without retries."""
     try:
         connector = hook.resolve_connector(settings.connector)
         files = list_connector_files(hook, connector.id, settings.folder, recursive=settings.recursive)
     except PhraseNotFoundError as error:
         raise AirflowFailException(str(error)) from error
-    return connector.id, files
+    check_project_languages(hook, settings.project_uid, settings.target_langs)
+    project_langs = hook.get_project(settings.project_uid).target_langs or []  # cached: no second call
+    sources, translations = split_delivered_translations(files, [*settings.target_langs, *project_langs])
+    if translations:
+        log.info(
+            "Leaving out %d translation(s) Phrase delivered into the folder (%s%s)",
+            len(translations),
+            ", ".join(file.path for file in translations[:5]),
+            ", ..." if len(translations) > 5 else "",
+        )
+    return connector.id, sources, len(translations)
 
 
 def _plan(
@@ -200,7 +213,7 @@ def list_files_for_interval(context: Mapping[str, Any]) -> list[dict[str, Any]]:
     window = explicit_window(context)
     now = _now()
     with closing(PhraseTmsHook(phrase_conn_id=settings.phrase_conn_id)) as hook:
-        connector_id, files = _list(hook, settings)
+        connector_id, files, translations = _list(hook, settings)
         key = source_key(
             base_url=hook.web_app_url,
             connector_id=connector_id,
@@ -242,7 +255,8 @@ def list_files_for_interval(context: Mapping[str, Any]) -> list[dict[str, Any]]:
         run_id=context.get("run_id"),
     )
     counts = {
-        "listed": selection.listed,
+        "listed": selection.listed + translations,
+        "delivered_translations": translations,
         "selected": len(selection.candidates),
         "filtered_by_pattern": selection.filtered_by_pattern,
         "unchanged": selection.unchanged,
@@ -291,7 +305,7 @@ def list_files_for_request(context: Mapping[str, Any], request: Mapping[str, Any
     window = parsed.window()
     now = _now()
     with closing(PhraseTmsHook(phrase_conn_id=settings.phrase_conn_id)) as hook:
-        connector_id, files = _list(hook, settings)
+        connector_id, files, translations = _list(hook, settings)
         chosen = pick_named_files(files, parsed.files) if parsed.files else files
         selection = select_files(chosen, window=window, include=settings.include, exclude=settings.exclude)
         candidates = [
@@ -300,7 +314,11 @@ def list_files_for_request(context: Mapping[str, Any], request: Mapping[str, Any
         ]
         decisions = _plan(hook, settings, candidates, files, trusted_langs=None, now=now)
     push_api_calls(hook.api_calls)  # for the summary (and the UI's Phrase view)
-    counts = {**selection.counts(), "listed": len(files)}
+    counts = {
+        **selection.counts(),
+        "listed": len(files) + translations,
+        "delivered_translations": translations,
+    }
     return _selection_output(
         context,
         settings,
