@@ -1,12 +1,17 @@
-"""``python -m airflow_phrase.demo`` (``make demo``): the hourly ingestion DAG against the Phrase emulator.
+"""``python -m airflow_phrase.demo`` (``make demo``): the localization loop against the Phrase emulator.
 
-1. starts the Phrase TMS emulator (shipped demo seed) on a free loopback port;
+1. starts the Phrase TMS emulator (shipped demo seed) on a free loopback port; it completes each job a
+   few seconds after its import, as a linguist would;
 2. makes a throwaway ``AIRFLOW_HOME`` on SQLite and migrates it;
 3. points ``phrase_tms_default`` at the emulator (``AIRFLOW_CONN_PHRASE_TMS_DEFAULT``), creates the pool;
 4. runs ``phrase_connector_ingestion`` once with ``airflow dags test``, as its first scheduled run: with no
    baseline yet it takes the files modified within the initial look-back (24 h; the seed's recent files),
    leaves the older ones out, and records the folder for the next run;
-5. prints what happened, stops the emulator (by its pid) and removes the throwaway home.
+5. prints what happened;
+6. runs ``phrase_translation_delivery`` for the jobs the run created: it waits (deferrably) until they are
+   completed and writes each translated file under an output folder that is kept (``--output-dir``);
+7. prints where each translated file went, stops the emulator (by its pid) and removes the throwaway
+   home.
 
 Airflow's own output goes to a log file whose path is printed. Exit status 0 unless something
 unexpected failed (a file Phrase cannot convert is an expected failure and is reported, not fatal).
@@ -34,6 +39,8 @@ if TYPE_CHECKING:
 
 DAG_ID = "phrase_connector_ingestion"
 POOL_SLOTS = 4
+#: Seconds after its import at which the emulator completes a job (as a linguist would, quickly).
+JOB_COMPLETION_DELAY = 3.0
 REPO_DAGS = Path(__file__).resolve().parents[2] / "dags"
 
 REAL_ACCOUNT_HELP = """\
@@ -73,6 +80,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--dags-folder", type=Path, default=REPO_DAGS, help="default: the repository's dags/")
     parser.add_argument("--log-file", type=Path, default=None, help="Airflow's output (default: a temp file)")
     parser.add_argument("--keep-home", action="store_true", help="keep the throwaway AIRFLOW_HOME")
+    parser.add_argument(
+        "--output-dir",
+        type=Path,
+        default=None,
+        help="where the delivered translations go (default: a new temporary folder, kept)",
+    )
+    parser.add_argument(
+        "--job-completion-delay",
+        type=float,
+        default=JOB_COMPLETION_DELAY,
+        help="seconds after its import at which the emulator completes a job (default %(default)s)",
+    )
     return parser.parse_args(argv)
 
 
@@ -93,20 +112,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
         "PHRASE_INGEST_POLL_INTERVAL": "1",
+        "PHRASE_DELIVERY_POLL_INTERVAL": "1",
     }
     # Before anything imports Airflow (it reads AIRFLOW_HOME once, at import). The caller's own Airflow
     # and ingestion settings must not leak into the demo.
-    for name in [n for n in os.environ if n.startswith(("AIRFLOW_", "AIRFLOW__", "PHRASE_INGEST_"))]:
+    prefixes = ("AIRFLOW_", "AIRFLOW__", "PHRASE_INGEST_", "PHRASE_DELIVERY_")
+    for name in [n for n in os.environ if n.startswith(prefixes)]:
         del os.environ[name]
     os.environ.update(airflow_env)
     from airflow_phrase.demo.processes import DemoError, EmulatorProcess
 
-    print("Phrase TMS provider demo: hourly connector ingestion against the Phrase TMS emulator\n")
+    print(
+        "Phrase TMS provider demo: connector ingestion, then delivery of the translations, against the "
+        "Phrase TMS emulator\n"
+    )
     emulator: EmulatorProcess | None = None
     with log_path.open("a", encoding="utf-8") as log:
         try:
             _step("Starting the Phrase TMS emulator")
-            emulator = EmulatorProcess(home, log, task_delay=1.0, import_delay=0.5)
+            emulator = EmulatorProcess(
+                home,
+                log,
+                task_delay=1.0,
+                import_delay=0.5,
+                job_completion_delay=args.job_completion_delay,
+                target_file_delay=0.5,
+            )
             emulator.wait_ready()
             _done(f"{emulator.base_url} (pid {emulator.pid})")
             return _run(args, home, log, emulator, airflow_env, log_path, started)
@@ -189,14 +220,42 @@ def _run(
     t0 = time.monotonic()
     test = run_airflow(command, env=env, log=log, timeout=1200)
     run_seconds = time.monotonic() - t0
-    return print_outcome(
+    status = print_outcome(
         emulator_root=emulator.root_url,
         dags_test_returncode=test.returncode,
         run_seconds=run_seconds,
         total_seconds=time.monotonic() - started,
         log_path=log_path,
-        real_account_help=REAL_ACCOUNT_HELP,
+        real_account_help="",
     )
+    status |= _deliver(args, env, log)
+    print()
+    print(REAL_ACCOUNT_HELP)
+    return status
+
+
+def _deliver(args: argparse.Namespace, env: dict[str, str], log: IO[str]) -> int:
+    """Run the delivery DAG for the jobs the ingestion run created; print where the files went."""
+    from airflow_phrase.demo.delivery import DELIVERY_DAG_ID, delivery_command, delivery_conf, print_delivery
+    from airflow_phrase.demo.output import DAG_ID as INGESTION_DAG_ID
+    from airflow_phrase.demo.output import SUMMARY_TASK_ID
+    from airflow_phrase.demo.processes import run_airflow
+    from airflow_phrase.demo.results import read_latest_run
+    from airflow_phrase.ingestion.tasks import SUMMARY_KEY
+
+    ingestion = read_latest_run(INGESTION_DAG_ID, summary_task=SUMMARY_TASK_ID, summary_key=SUMMARY_KEY)
+    out_dir = args.output_dir or Path(tempfile.mkdtemp(prefix="airflow-phrase-translations-"))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    conf = delivery_conf(ingestion.summary if ingestion else None, out_dir)
+    print()
+    if conf is None:
+        print("No new jobs to deliver.")
+        return 0
+    _step(f"Running {DELIVERY_DAG_ID}")
+    print(f"for {len(conf['job_uids'])} new job(s), to {out_dir}", flush=True)
+    t0 = time.monotonic()
+    test = run_airflow(delivery_command(conf), env=env, log=log, timeout=900)
+    return print_delivery(returncode=test.returncode, run_seconds=time.monotonic() - t0, out_dir=out_dir)
 
 
 if __name__ == "__main__":

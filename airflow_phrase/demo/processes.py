@@ -30,7 +30,16 @@ def wait_until(predicate: Callable[[], bool], *, timeout: float, interval: float
 class EmulatorProcess:
     """``python -m airflow_phrase.emulator`` on a free loopback port, with the shipped seed."""
 
-    def __init__(self, workdir: Path, log: IO[str], *, task_delay: float, import_delay: float) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        log: IO[str],
+        *,
+        task_delay: float,
+        import_delay: float,
+        job_completion_delay: float | None = None,
+        target_file_delay: float | None = None,
+    ) -> None:
         self.port_file = workdir / "emulator.port"
         self.port_file.unlink(missing_ok=True)
         command = [
@@ -38,6 +47,10 @@ class EmulatorProcess:
             "--host", "127.0.0.1", "--port", "0", "--port-file", str(self.port_file), "--enable-admin",
             "--task-delay", str(task_delay), "--import-delay", str(import_delay),
         ]  # fmt: skip
+        if job_completion_delay is not None:  # the jobs complete by themselves, as if translated
+            command += ["--job-completion-delay", str(job_completion_delay)]
+        if target_file_delay is not None:
+            command += ["--target-file-delay", str(target_file_delay)]
         self.process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
         )

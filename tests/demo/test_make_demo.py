@@ -25,12 +25,28 @@ OUTSIDE_WINDOW = ["docs/api/reference.json", "docs/legacy/gone.md"]
 
 
 @pytest.fixture(scope="module")
-def demo() -> subprocess.CompletedProcess[str]:
+def translations(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("translations")
+
+
+@pytest.fixture(scope="module")
+def demo(translations: Path) -> subprocess.CompletedProcess[str]:
     # The test session's Airflow settings must not reach the demo (it makes its own throwaway home).
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "PHRASE_INGEST_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AIRFLOW", "PHRASE_INGEST_", "PHRASE_DELIVERY_"))
+    }
     # "-o <stamp>": use the existing .venv as it is; never reinstall it from the network in a test.
     return subprocess.run(
-        ["make", "--no-print-directory", "-o", ".venv/.installed", "demo"],
+        [
+            "make",
+            "--no-print-directory",
+            "-o",
+            ".venv/.installed",
+            "demo",
+            f"DEMO_ARGS=--output-dir {translations}",
+        ],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -96,3 +112,21 @@ def test_the_demo_keeps_airflow_logs_out_of_the_way_and_cleans_up(
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
     log.unlink()
+
+
+def test_the_demo_delivers_each_translation_once_and_says_where(
+    demo: subprocess.CompletedProcess[str], translations: Path
+) -> None:
+    out = demo.stdout
+    assert re.search(r"DAG run manual__\S+ \(phrase_translation_delivery\): success", out)
+    # The four files ingested well, in three languages: each job completed by the emulator, delivered.
+    assert f"Translations  12 file(s) written under {translations} (languages: de, fr_fr, ja)" in out
+    ingested = ["docs/getting started.md", "docs/guides/install.md", "docs/guides/überblick.md",
+                "docs/site/index.html"]  # fmt: skip
+    for lang in ("de", "fr_fr", "ja"):
+        for path in ingested:
+            assert re.search(rf"^  {lang}\s+jobPart\d+\s+{lang}/{re.escape(path)}$", out, re.MULTILINE)
+            assert (translations / lang / path).read_text(encoding="utf-8").strip(), (lang, path)
+    records = list((translations / ".phrase-delivery").rglob("*.json"))
+    assert len(records) == 12
+    assert not list(translations.rglob("*.part"))
