@@ -241,7 +241,8 @@ class DeliveryState(BaseModel):
     failed: dict[str, str] = Field(default_factory=dict)
 
     def fingerprints(self) -> list[str]:
-        return sorted(job.fingerprint for job in [*self.jobs, *self.already])
+        """The fingerprints of the jobs being delivered (not of those already delivered)."""
+        return sorted(job.fingerprint for job in self.jobs)
 
     def unstarted(self) -> list[DeliveryJob]:
         """The jobs with no open request, not ready, not done (new, or failed in an earlier try)."""

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_phrase.operators.base import PhraseWaitingOperator, load_state, save_state
-from airflow_phrase.operators.delivery import DeliveryState, wait_on_worker
+from airflow_phrase.operators.delivery import DeliveryJob, DeliveryState, wait_on_worker
 
 if TYPE_CHECKING:
     from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
@@ -39,12 +39,18 @@ class PhraseDeliveryOperator(PhraseWaitingOperator):
     def complete(self, context: Any, hook: PhraseTmsHook, state: DeliveryState) -> dict[str, Any]:
         """Once no request is open: finish the jobs in ``state.ready`` and return the XCom value."""
 
-    def earlier_state(self, context: Any, fingerprints: list[str]) -> DeliveryState | None:
-        """The state an earlier try of this task instance left for the same jobs in the same states."""
+    def start_state(self, context: Any, project_uid: str, todo: list[DeliveryJob]) -> DeliveryState:
+        """The state to go on from: the one an earlier try of this task instance left for the same jobs in
+        the same states (its open requests are waited for, not started again), else a new one.
+
+        The jobs' records decided ``todo`` first: a job they show delivered is never taken from here.
+        """
         state = load_state(context, self.state_key, DeliveryState)
-        if state is None or state.fingerprints() != sorted(fingerprints):
-            return None
+        wanted = sorted(job.fingerprint for job in todo)
+        if state is None or state.project_uid != project_uid or state.fingerprints() != wanted:
+            return DeliveryState(project_uid=project_uid, jobs=list(todo))
         state.failed.clear()  # a new try starts what failed again
+        self.log.info("Going on from the earlier try's requests: %s", state.requests or "none open")
         return state
 
     def advance(self, context: Any, hook: PhraseTmsHook, state: DeliveryState) -> dict[str, Any]:
@@ -81,7 +87,12 @@ class PhraseDeliveryOperator(PhraseWaitingOperator):
                 request = hook.get_async_request(request_id)
             state.settle(request_id, request)
         save_state(context, self.state_key, state)
-        return self.complete(context, hook, state)
+        result = self.complete(context, hook, state)
+        # Completed and recorded: the records are the truth now, nothing is in flight for a later try.
+        store = context.get("task_state_store") if hasattr(context, "get") else None
+        if store is not None:
+            store.delete(self.state_key)
+        return result
 
     def execute_complete(
         self, context: Any, event: dict[str, Any] | None = None, state: dict[str, Any] | None = None

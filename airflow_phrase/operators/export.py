@@ -7,7 +7,7 @@ from contextlib import closing
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_phrase.links import PhraseProjectLink
-from airflow_phrase.operators.delivery import EXPORT_RECORD_ASSET, DeliveryState
+from airflow_phrase.operators.delivery import EXPORT_RECORD_ASSET, DeliveryJob, DeliveryState
 from airflow_phrase.operators.delivery_base import PhraseDeliveryOperator
 
 if TYPE_CHECKING:
@@ -86,23 +86,24 @@ class PhraseExportJobsToRepositoryOperator(PhraseDeliveryOperator):
                 hook, self.task_id, args.project_uid, args.job_uids, args.workflow_level
             )
             record = self._record(context, hook, args.project_uid)
-            state = self.earlier_state(context, [job.fingerprint for job in jobs])
-            if state is None:
-                state = DeliveryState(project_uid=args.project_uid)
-                for job in jobs:
-                    seen = None if args.force else record.get(job.uid)
-                    if (
-                        seen is None
-                        or seen.get("fingerprint") != job.fingerprint
-                        or seen["state"] == "failed"
-                    ):
-                        state.jobs.append(job)
-                    elif seen["state"] == "started" and seen.get("async_request_id"):
-                        # An earlier run's export at this state is in flight: wait for it, do not repeat it.
-                        state.jobs.append(job)
-                        state.requests.setdefault(str(seen["async_request_id"]), []).append(job.uid)
-                    else:
-                        state.already.append(job)
+            already: list[DeliveryJob] = []
+            todo: list[DeliveryJob] = []
+            in_flight: dict[str, list[str]] = {}
+            for job in jobs:
+                seen = None if args.force else record.get(job.uid)
+                if seen is None or seen.get("fingerprint") != job.fingerprint or seen["state"] == "failed":
+                    todo.append(job)
+                elif seen["state"] == "started" and seen.get("async_request_id"):
+                    # An earlier run's export at this state is in flight: wait for it, do not repeat it.
+                    todo.append(job)
+                    in_flight.setdefault(str(seen["async_request_id"]), []).append(job.uid)
+                else:
+                    already.append(job)
+            state = self.start_state(context, args.project_uid, todo)
+            state.already = already
+            for open_id, uids in in_flight.items():
+                if not any(uid in state.ready or uid in state.done for uid in uids):
+                    state.requests.setdefault(open_id, uids)
             if state.already:
                 self.log.info(
                     "Already exported at their current state (%s): %s",

@@ -240,22 +240,22 @@ class PhraseDownloadTargetFileOperator(PhraseDeliveryOperator):
                     f"Task {self.task_id!r}: file_pattern: {args.file_pattern!r} gives several jobs the same "
                     "file name; add {target_lang} or {job_uid}"
                 )
-            state = self.earlier_state(context, [job.fingerprint for job in jobs])
-            if state is None:
-                state = DeliveryState(project_uid=args.project_uid)
-                for job in jobs:
-                    record = None if args.force else self.read_record(
-                        self.record_path(base, args.project_uid, job.uid)
-                    )  # fmt: skip
-                    if (
-                        record is not None
-                        and record.get("fingerprint") == job.fingerprint
-                        and record.get("path") == names[job.uid]
-                        and (base / names[job.uid]).exists()
-                    ):
-                        state.already.append(job)
-                    else:
-                        state.jobs.append(job)
+            already: list[DeliveryJob] = []
+            todo: list[DeliveryJob] = []
+            for job in jobs:
+                record_path = self.record_path(base, args.project_uid, job.uid)
+                record = None if args.force else self.read_record(record_path)
+                if (
+                    record is not None
+                    and record.get("fingerprint") == job.fingerprint
+                    and record.get("path") == names[job.uid]
+                    and (base / names[job.uid]).exists()
+                ):
+                    already.append(job)
+                else:
+                    todo.append(job)
+            state = self.start_state(context, args.project_uid, todo)
+            state.already = already
             if state.already:
                 self.log.info(
                     "Already delivered at their current state: %s",

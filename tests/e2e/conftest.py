@@ -71,7 +71,11 @@ def airflow_cluster(
     """A running Airflow (scheduler, dag-processor, triggerer, api-server) with ``phrase_tms_default``
     pointed at the emulator process and the ``phrase_api`` pool created."""
     # The connection list's Test button (the browser test presses it) is off unless enabled.
-    env = {"AIRFLOW__CORE__TEST_CONNECTION": "Enabled"}
+    env = {
+        "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
+        # phrase_translation_delivery reads it when parsed: status looks every 3 s, not every minute.
+        "PHRASE_DELIVERY_POLL_INTERVAL": "3",
+    }
     if emulator_process is not None:
         env["AIRFLOW_CONN_PHRASE_TMS_DEFAULT"] = emulator_process.connection_uri_json()
     REPO_DAGS.mkdir(exist_ok=True)

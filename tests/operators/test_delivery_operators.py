@@ -109,6 +109,44 @@ def test_target_files_are_written_once_by_pattern_and_a_rerun_downloads_nothing(
     assert count(emulator, TARGET_FILE_PUT, "PUT") == 0 and count(emulator, DOWNLOAD_GET, "GET") == 0
 
 
+def test_a_cleared_task_keeps_its_task_state_store_and_still_downloads_nothing_again(
+    emulator: Any, tmp_path: Path
+) -> None:
+    # A clear keeps the task instance's task state store: what the first try left there (its requests,
+    # single use and spent since) must not be taken up again; the delivery records decide.
+    emulator.admin.configure(target_file_delay=0.3)
+    uids = create_jobs("phrase_tms_default")
+    complete_all(emulator, uids)
+    context = run_context()
+    run_to_the_end(download_op(tmp_path, uids), context)
+    emulator.admin.clear_journal()
+
+    cleared = run_to_the_end(
+        download_op(tmp_path, uids), {**context, "ti": RecordingTaskInstance(try_number=2)}
+    )
+
+    assert cleared["delivered"] == [] and len(cleared["already_delivered"]) == 3
+    assert count(emulator, TARGET_FILE_PUT, "PUT") == 0 and count(emulator, DOWNLOAD_GET, "GET") == 0
+
+
+def test_a_retry_waits_for_the_requests_its_earlier_try_started(emulator: Any, tmp_path: Path) -> None:
+    emulator.admin.configure(target_file_delay=0.5)
+    uids = create_jobs("phrase_tms_default")
+    complete_all(emulator, uids)
+    context = run_context()
+    with pytest.raises(TaskDeferred):  # the try ends while waiting (a worker lost, a timeout...)
+        download_op(tmp_path, uids).execute(context)
+    assert count(emulator, TARGET_FILE_PUT, "PUT") == 3
+
+    retried = run_to_the_end(
+        download_op(tmp_path, uids), {**context, "ti": RecordingTaskInstance(try_number=2)}
+    )
+
+    assert len(retried["delivered"]) == 3
+    assert count(emulator, TARGET_FILE_PUT, "PUT") == 3  # no second request started
+    assert count(emulator, DOWNLOAD_GET, "GET") == 3
+
+
 def test_a_deleted_file_or_a_changed_status_is_delivered_again(emulator: Any, tmp_path: Path) -> None:
     emulator.admin.configure(target_file_delay=0.0)
     de, fr, ja = create_jobs("phrase_tms_default")
