@@ -22,22 +22,19 @@ waiting for.
 
 from __future__ import annotations
 
-import time
-import traceback
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Annotated, Any
 
-from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
+from airflow.sdk import PokeReturnValue, conf
 from airflow.sdk.exceptions import (
     AirflowException,
     AirflowFailException,
     AirflowSensorTimeout,
-    AirflowSkipException,
-    AirflowTaskTimeout,
 )
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict
 
 from airflow_phrase.classification import worth_polling_again
+from airflow_phrase.sensors._base import PhraseSensor
 from airflow_phrase.validation import (
     DownloadTaskIdArg,
     NameText,
@@ -93,7 +90,7 @@ def waiting_failed_message(task_id: str, project_uid: str, problem: str) -> str:
     return f"Waiting for Phrase connector download task {task_id} of project {project_uid} failed: {problem}"
 
 
-class PhraseConnectorTaskSensor(BaseSensorOperator):
+class PhraseConnectorTaskSensor(PhraseSensor):
     """Wait for a Phrase TMS connector download task to finish (poke, reschedule or deferrable).
 
     :param project_uid: the Phrase project whose connector tasks list the download (templated).
@@ -112,6 +109,7 @@ class PhraseConnectorTaskSensor(BaseSensorOperator):
 
     template_fields = ("project_uid", "download_task_id", "created_after", "phrase_conn_id")
     ui_color = "#d9f0e3"
+    done_before_deferring = "Connector download task finished before deferring; not deferring."
 
     def __init__(
         self,
@@ -157,68 +155,20 @@ class PhraseConnectorTaskSensor(BaseSensorOperator):
         now = now or datetime.now(timezone.utc)
         return now - timedelta(seconds=self.timeout) - DEFAULT_CREATED_LOOKBACK
 
-    @property
-    def hook(self) -> PhraseTmsHook:
-        from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
-
-        if self._hook is None:
-            self._hook = PhraseTmsHook(self.validated_args().phrase_conn_id)
-        return self._hook
-
     # ------------------------------------------------------------------ waiting
 
-    def execute(self, context: Context) -> Any:
-        self.validated_args()  # before any remote call; not subject to soft_fail
-        try:
-            return self._execute(context)
-        finally:
-            if self._hook is not None:
-                self._hook.close()
-
-    def _execute(self, context: Context) -> Any:
-        if not self.deferrable:
-            return super().execute(context)
-        first = self._first_poke(context)
-        if first:
-            self.log.info("Connector download task finished before deferring; not deferring.")
-            return first.xcom_value if isinstance(first, PokeReturnValue) else None
+    def make_trigger(self, deadline: float) -> Any:
         from airflow_phrase.triggers.connector_task import PhraseConnectorTaskTrigger
 
         args = self.validated_args()
-        deadline = time.time() + self.timeout
-        self.defer(
-            trigger=PhraseConnectorTaskTrigger(
-                phrase_conn_id=args.phrase_conn_id,
-                project_uid=args.project_uid,
-                download_task_id=args.download_task_id,
-                poll_interval=self.poke_interval,
-                deadline=deadline,
-                created_after=self.created_after_bound().isoformat(),
-            ),
-            method_name="execute_complete",
-            # A backstop only: the trigger yields a "timeout" event at the deadline itself.
-            timeout=timedelta(seconds=self.timeout + max(60.0, 2 * self.poke_interval)),
+        return PhraseConnectorTaskTrigger(
+            phrase_conn_id=args.phrase_conn_id,
+            project_uid=args.project_uid,
+            download_task_id=args.download_task_id,
+            poll_interval=self.poke_interval,
+            deadline=deadline,
+            created_after=self.created_after_bound().isoformat(),
         )
-
-    def _first_poke(self, context: Context) -> bool | PokeReturnValue:
-        """One poke, with the exception handling ``BaseSensorOperator.execute`` gives every poke."""
-        try:
-            return self.poke(context)
-        except (AirflowSensorTimeout, AirflowTaskTimeout, AirflowFailException) as error:
-            if self.soft_fail:
-                raise AirflowSkipException("Skipping due to soft_fail is set to True.") from error
-            if self.never_fail:
-                raise AirflowSkipException("Skipping due to never_fail is set to True.") from error
-            raise
-        except AirflowSkipException:
-            raise
-        except Exception as error:
-            if self.silent_fail:
-                self.log.error("Sensor poke failed: \n %s", traceback.format_exc())
-                return False
-            if self.never_fail:
-                raise AirflowSkipException("Skipping due to never_fail is set to True.") from error
-            raise
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
         args = self.validated_args()

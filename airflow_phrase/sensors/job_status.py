@@ -18,14 +18,14 @@ fails instead (``AirflowFailException``, no retries). XCom ``return_value``::
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseSensorOperator, PokeReturnValue
+from airflow.sdk import PokeReturnValue
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSensorTimeout
 
 from airflow_phrase.classification import worth_polling_again
+from airflow_phrase.sensors._base import PhraseSensor
 from airflow_phrase.validation import check_poll_interval, validate_params
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ def status_result(
     }
 
 
-class PhraseJobStatusSensor(BaseSensorOperator):
+class PhraseJobStatusSensor(PhraseSensor):
     """Wait until ``job_uids`` of ``project_uid`` reach one of ``target_statuses`` (or end otherwise).
 
     :param project_uid: the project of the jobs (templated).
@@ -82,6 +82,7 @@ class PhraseJobStatusSensor(BaseSensorOperator):
         "phrase_conn_id",
     )
     ui_color = "#d9f0e3"
+    done_before_deferring = "The jobs were there before deferring; not deferring."
 
     def __init__(
         self,
@@ -127,47 +128,20 @@ class PhraseJobStatusSensor(BaseSensorOperator):
             self._args = validate_params(JobStatusArgs, self.task_id, **values)
         return self._args
 
-    @property
-    def hook(self) -> PhraseTmsHook:
-        from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
-
-        if self._hook is None:
-            self._hook = PhraseTmsHook(self.validated_args().phrase_conn_id)
-        return self._hook
-
     # ------------------------------------------------------------------ waiting
 
-    def execute(self, context: Context) -> Any:
-        self.validated_args()  # before any remote call; not subject to soft_fail
-        try:
-            return self._execute(context)
-        finally:
-            if self._hook is not None:
-                self._hook.close()
-
-    def _execute(self, context: Context) -> Any:
-        if not self.deferrable:
-            return super().execute(context)
-        first = self.poke(context)
-        if first:
-            self.log.info("The jobs were there before deferring; not deferring.")
-            return first.xcom_value if isinstance(first, PokeReturnValue) else None
+    def make_trigger(self, deadline: float) -> Any:
         from airflow_phrase.triggers.job_status import PhraseJobStatusTrigger
 
         args = self.validated_args()
-        self.defer(
-            trigger=PhraseJobStatusTrigger(
-                phrase_conn_id=args.phrase_conn_id,
-                project_uid=args.project_uid,
-                job_uids=args.job_uids,
-                target_statuses=args.target_statuses,
-                workflow_level=args.workflow_level,
-                poll_interval=self.poke_interval,
-                deadline=time.time() + self.timeout,
-            ),
-            method_name="execute_complete",
-            # A backstop only: the trigger yields a "timeout" event at the deadline itself.
-            timeout=timedelta(seconds=self.timeout + max(60.0, 2 * self.poke_interval)),
+        return PhraseJobStatusTrigger(
+            phrase_conn_id=args.phrase_conn_id,
+            project_uid=args.project_uid,
+            job_uids=args.job_uids,
+            target_statuses=args.target_statuses,
+            workflow_level=args.workflow_level,
+            poll_interval=self.poke_interval,
+            deadline=deadline,
         )
 
     def poke(self, context: Context) -> bool | PokeReturnValue:

@@ -27,25 +27,20 @@ The verdict (:func:`job_progress`) and the listing options (:func:`listing_optio
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-
-from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_phrase.models import JobPartV2
 from airflow_phrase.triggers._common import (
     deadline_text,
     epoch_text,
-    first_event_time,
     not_before_kwarg,
     retry_policy_kwarg,
     retry_policy_of,
-    seconds_left,
-    sleep_until,
 )
-from airflow_phrase.triggers.coalescing import PollDelayed, PollFailed, Snapshot, Waiter, register, unregister
+from airflow_phrase.triggers._shared_wait import SharedPollTrigger
+from airflow_phrase.triggers.coalescing import PollFailed, register
 from airflow_phrase.triggers.events import JobStatusEvent
 from airflow_phrase.triggers.pollers import JobStatusPoller
 from airflow_phrase.validation import check_poll_interval
@@ -134,7 +129,7 @@ def job_progress(
     return progress
 
 
-class PhraseJobStatusTrigger(BaseTrigger):
+class PhraseJobStatusTrigger(SharedPollTrigger):
     """Wait until ``job_uids`` of ``project_uid`` reach one of ``target_statuses``, or end otherwise.
 
     :param phrase_conn_id: Airflow connection id of type ``phrase_tms``.
@@ -172,7 +167,6 @@ class PhraseJobStatusTrigger(BaseTrigger):
         self.deadline = float(deadline) if deadline is not None else None
         self.retry_policy = retry_policy_kwarg(retry_policy)
         self.not_before = not_before_kwarg(not_before, self.poll_interval)
-        self._registration: tuple[JobStatusPoller, Waiter] | None = None
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -198,16 +192,8 @@ class PhraseJobStatusTrigger(BaseTrigger):
             f"{' or '.join(self.target_statuses)}"
         )
 
-    async def run(self) -> AsyncIterator[TriggerEvent]:
-        try:
-            event = await self._wait()
-        except Exception as error:  # never leave the task deferred without an outcome
-            self.log.exception("Waiting for %s failed", self.label)
-            event = self._event("error", message=f"Waiting for the jobs' status failed: {error}")
-        finally:
-            self._detach()
-        await sleep_until(first_event_time(self.not_before, self.deadline))
-        yield TriggerEvent(event.to_payload())
+    def _crash_event(self, message: str) -> JobStatusEvent:
+        return self._event("error", message=message)
 
     async def _wait(self) -> JobStatusEvent:
         if not self.job_uids:
@@ -232,20 +218,11 @@ class PhraseJobStatusTrigger(BaseTrigger):
             len(poller.waiters),
         )
         progress = JobProgress(pending=list(self.job_uids))
-        while True:
-            remaining = seconds_left(self.deadline)
-            if remaining == 0.0:
-                return self._timeout_event(progress)
-            try:
-                observation = await asyncio.wait_for(waiter.next_observation(), timeout=remaining)
-            except asyncio.TimeoutError:
-                return self._timeout_event(progress)
+        async for observation in self.observations(waiter):
+            if observation is None:
+                break
             if isinstance(observation, PollFailed):
                 return self._event("error", message=observation.message, progress=progress)
-            if isinstance(observation, PollDelayed):
-                self.log.warning("Polling Phrase failed, trying again next interval: %s", observation.message)
-                continue
-            assert isinstance(observation, Snapshot)
             progress = job_progress(self.job_uids, observation.items, self.target_statuses)
             if progress.done:
                 return self._done_event(progress)
@@ -255,6 +232,7 @@ class PhraseJobStatusTrigger(BaseTrigger):
                 len(self.job_uids),
                 ", ".join(progress.pending[:20]) + (" ..." if len(progress.pending) > 20 else ""),
             )
+        return self._timeout_event(progress)
 
     def _event(self, status: str, *, message: str, progress: JobProgress | None = None) -> JobStatusEvent:
         progress = progress or JobProgress()
@@ -289,21 +267,6 @@ class PhraseJobStatusTrigger(BaseTrigger):
             ),
             progress=progress,
         )
-
-    def _detach(self) -> None:
-        registration, self._registration = self._registration, None
-        if registration is not None:
-            unregister(*registration)
-
-    async def on_kill(self) -> None:
-        """Called on Airflow 3.3+ when the deferred task is marked or cleared: stop waiting."""
-        self._detach()
-        self.log.info("Stopped waiting for %s", self.label)
-
-    async def cleanup(self) -> None:
-        """Release local resources only (leave the shared poller)."""
-        self._detach()
-        await super().cleanup()
 
 
 def done_message(progress: JobProgress, target_statuses: Sequence[str]) -> str:

@@ -22,31 +22,26 @@ never imported yet.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import Any
-
-from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_phrase.hooks.waits import failed_imports, pending_imports
 from airflow_phrase.models import JobPartV2
 from airflow_phrase.triggers._common import (
     deadline_text,
     epoch_text,
-    first_event_time,
     not_before_kwarg,
     retry_policy_kwarg,
     retry_policy_of,
-    seconds_left,
-    sleep_until,
 )
-from airflow_phrase.triggers.coalescing import PollDelayed, PollFailed, Snapshot, Waiter, register, unregister
+from airflow_phrase.triggers._shared_wait import SharedPollTrigger
+from airflow_phrase.triggers.coalescing import PollFailed, register
 from airflow_phrase.triggers.events import JobsImportEvent
 from airflow_phrase.triggers.pollers import NotReadyJobsPoller
 from airflow_phrase.validation import check_poll_interval
 
 
-class PhraseJobsImportTrigger(BaseTrigger):
+class PhraseJobsImportTrigger(SharedPollTrigger):
     """Wait until Phrase finished importing the source file into ``job_uids`` of ``project_uid``.
 
     :param phrase_conn_id: Airflow connection id of type ``phrase_tms``.
@@ -78,7 +73,6 @@ class PhraseJobsImportTrigger(BaseTrigger):
         self.deadline = float(deadline) if deadline is not None else None
         self.retry_policy = retry_policy_kwarg(retry_policy)
         self.not_before = not_before_kwarg(not_before, self.poll_interval)
-        self._registration: tuple[NotReadyJobsPoller, Waiter] | None = None
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -94,16 +88,12 @@ class PhraseJobsImportTrigger(BaseTrigger):
             },
         )
 
-    async def run(self) -> AsyncIterator[TriggerEvent]:
-        try:
-            event = await self._wait()
-        except Exception as error:  # never leave the task deferred without an outcome
-            self.log.exception("Waiting for the import of Phrase jobs %s failed", ", ".join(self.job_uids))
-            event = self._event("error", message=f"Waiting for the import failed: {error}")
-        finally:
-            self._detach()
-        await sleep_until(first_event_time(self.not_before, self.deadline))
-        yield TriggerEvent(event.to_payload())
+    @property
+    def label(self) -> str:
+        return f"the import of Phrase jobs {', '.join(self.job_uids)}"
+
+    def _crash_event(self, message: str) -> JobsImportEvent:
+        return self._event("error", message=message)
 
     async def _wait(self) -> JobsImportEvent:
         if not self.job_uids:
@@ -128,20 +118,11 @@ class PhraseJobsImportTrigger(BaseTrigger):
             len(poller.waiters),
         )
         pending: list[str] = list(self.job_uids)
-        while True:
-            remaining = seconds_left(self.deadline)
-            if remaining == 0.0:
-                return self._timeout_event(pending)
-            try:
-                observation = await asyncio.wait_for(waiter.next_observation(), timeout=remaining)
-            except asyncio.TimeoutError:
-                return self._timeout_event(pending)
+        async for observation in self.observations(waiter):
+            if observation is None:
+                break
             if isinstance(observation, PollFailed):
                 return self._event("error", message=observation.message)
-            if isinstance(observation, PollDelayed):
-                self.log.warning("Polling Phrase failed, trying again next interval: %s", observation.message)
-                continue
-            assert isinstance(observation, Snapshot)
             failed = failed_imports(self.job_uids, observation.items)
             if failed:
                 return self._failed_event(failed)
@@ -149,6 +130,7 @@ class PhraseJobsImportTrigger(BaseTrigger):
             if not pending:
                 self.log.info("Phrase imported jobs %s", ", ".join(self.job_uids))
                 return self._event("success", message=f"Phrase imported jobs {', '.join(self.job_uids)}")
+        return self._timeout_event(pending)
 
     def _event(self, status: str, *, message: str, failed: Sequence[JobPartV2] = ()) -> JobsImportEvent:
         return JobsImportEvent.model_validate(
@@ -183,22 +165,6 @@ class PhraseJobsImportTrigger(BaseTrigger):
                 f"before the deadline {deadline_text(self.deadline)}"
             ),
         )
-
-    def _detach(self) -> None:
-        registration, self._registration = self._registration, None
-        if registration is not None:
-            unregister(*registration)
-
-    async def on_kill(self) -> None:
-        """Called on Airflow 3.3+ when the deferred task is marked or cleared: stop waiting (Phrase has no
-        API to cancel an import)."""
-        self._detach()
-        self.log.info("Stopped waiting for the import of Phrase jobs %s", ", ".join(self.job_uids))
-
-    async def cleanup(self) -> None:
-        """Release local resources only (leave the shared poller)."""
-        self._detach()
-        await super().cleanup()
 
 
 __all__ = ["PhraseJobsImportTrigger"]
