@@ -168,3 +168,26 @@ def test_the_report_dag_is_scheduled_on_the_new_jobs_alias(bag: object) -> None:
     dag = bag.dags["phrase_new_jobs_report"]  # type: ignore[attr-defined]
 
     assert list(dag.timetable.asset_condition.objects) == [AssetAlias("phrase_tms_new_jobs")]
+
+
+def test_the_delivery_dag_waits_deferrably_and_announces_each_language(bag: object) -> None:
+    from airflow.sdk import AssetAlias
+
+    from airflow_phrase.operators.export import PhraseExportJobsToRepositoryOperator
+    from airflow_phrase.operators.target_file import PhraseDownloadTargetFileOperator
+    from airflow_phrase.sensors.job_status import PhraseJobStatusSensor
+
+    dag = bag.dags["phrase_translation_delivery"]  # type: ignore[attr-defined]
+
+    assert list(dag.timetable.asset_condition.objects) == [AssetAlias("phrase_tms_new_jobs")]
+    wait = dag.get_task("wait_for_completion")
+    assert isinstance(wait, PhraseJobStatusSensor) and wait.deferrable
+    assert isinstance(dag.get_task("export_to_repository"), PhraseExportJobsToRepositoryOperator)
+    assert isinstance(dag.get_task("download_target_files"), PhraseDownloadTargetFileOperator)
+    assert dag.get_task("download_target_files").deferrable
+    announce = dag.get_task("announce")
+    assert announce.outlets == [AssetAlias("phrase_tms_translations")]
+    assert set(announce.upstream_task_ids) == {"export_to_repository", "download_target_files"}
+    assert dag.params.get_param("delivery_mode").schema["enum"] == ["repository", "object_storage"]
+    for name in ("project_uid", "job_uids", "all_completed", "base_path", "file_pattern", "target_statuses"):
+        assert dag.params.get_param(name).schema.get("title"), name

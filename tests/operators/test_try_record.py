@@ -132,3 +132,24 @@ def test_waits_describe_their_length() -> None:
     start = _now()
     wait = Wait(what="x", deferred_at=start, resumed_at=start + timedelta(seconds=12.5), outcome="success")
     assert "(waited 12.5 s); outcome: success" in wait.describe()
+
+
+def test_the_delivery_waits_are_named_in_the_recap() -> None:
+    from airflow_phrase.operators.try_record import TryState, describe_trigger
+    from airflow_phrase.triggers.job_status import PhraseJobStatusTrigger
+
+    status = PhraseJobStatusTrigger(
+        "c", "prj1", ["j1", "j2"], target_statuses=["DELIVERED"], workflow_level=2
+    )
+    assert (
+        describe_trigger(status) == "Phrase jobs j1, j2 (project prj1, workflow level 2) to reach DELIVERED"
+    )
+
+    # An async request of an export or a target-file download: the operator says what it is for.
+    record = TryRecord()
+    request = PhraseAsyncRequestTrigger("c", "5200004", poll_interval=1.0)
+    kwargs = record.deferring(
+        request, {}, what="Phrase async request 5200004 (target file download of job(s) j1)"
+    )
+    [wait] = TryState.model_validate(kwargs[TRY_KWARG]).waits
+    assert wait.what == "Phrase async request 5200004 (target file download of job(s) j1)"
