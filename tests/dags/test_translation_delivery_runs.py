@@ -90,3 +90,14 @@ def test_the_repository_mode_exports_through_the_connector(
     assert sorted(exported["job_uids"]) == sorted(uids)
     assert journal_count(emulator, "POST", EXPORT_POST) == 1
     assert sorted(xcom_value(run, "announce", "return_value")["languages"]) == ["de", "fr_fr", "ja"]
+
+    # A rerun (a new run, a new task state store): the export record in the asset state store of
+    # phrase_tms_export_record says they are exported at this state.
+    rerun = delivery_dag.test(
+        run_conf={"project_uid": WEBSITE, "job_uids": uids, "delivery_mode": "repository"}
+    )
+
+    assert rerun.state == "success"
+    again = xcom_value(rerun, "export_to_repository", "return_value")
+    assert again["exported"] == [] and sorted(i["uid"] for i in again["already_exported"]) == sorted(uids)
+    assert journal_count(emulator, "POST", EXPORT_POST) == 1
