@@ -154,20 +154,10 @@ def check_project_languages(
     hook: PhraseTmsHook, project_uid: str, target_langs: Sequence[str], *, task_id: str = "list_files"
 ) -> None:
     """Fail (no retries) when the project does not exist or lacks some target language: before anything
-    is downloaded (the same rule as the operators': ``operators/params.py``)."""
-    from airflow_phrase.exceptions import PhraseApiError
-    from airflow_phrase.operators.params import refuse_languages_not_in_project
-    from airflow_phrase.validation import invalid_arguments
+    is downloaded (the operators' rule, :func:`airflow_phrase.operators.params.check_project_languages`)."""
+    from airflow_phrase.operators.params import check_project_languages as check
 
-    try:
-        project = hook.get_project(project_uid)
-    except PhraseApiError as error:
-        if error.status != 404:
-            raise
-        raise invalid_arguments(
-            task_id, [f"project_uid: Phrase has no project {project_uid!r} (HTTP 404); check the settings"]
-        ) from error
-    refuse_languages_not_in_project(project, target_langs, task_id)
+    check(hook, project_uid, target_langs, task_id, fix="check the settings")
 
 
 def reconcile(

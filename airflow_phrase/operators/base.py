@@ -219,18 +219,9 @@ class PhraseBaseOperator(BaseOperator):
     def check_project_languages(self, hook: PhraseTmsHook, project_uid: str, target_langs: list[str]) -> None:
         """Read the project (cached by the hook for the rest of the task) and fail at once, naming the
         argument, if it does not exist or a target language is not one of its languages."""
-        from airflow_phrase.operators.params import refuse_languages_not_in_project
+        from airflow_phrase.operators.params import check_project_languages
 
-        try:
-            project = hook.get_project(project_uid)
-        except PhraseApiError as error:
-            if error.status != 404:
-                raise
-            raise invalid_arguments(
-                self.task_id,
-                [f"project_uid: Phrase has no project {project_uid!r} (HTTP 404); check the project uid"],
-            ) from error
-        refuse_languages_not_in_project(project, target_langs, self.task_id)
+        check_project_languages(hook, project_uid, target_langs, self.task_id)
 
     @staticmethod
     def resolve_file(hook: PhraseTmsHook, connector: str, folder: str, file: str) -> ResolvedRemoteFile:

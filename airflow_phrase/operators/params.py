@@ -9,7 +9,7 @@ settings, path length, aware datetimes, ...) are written once, there.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
@@ -28,6 +28,9 @@ from airflow_phrase.validation import (
     native_text,
     strict_flag,
 )
+
+if TYPE_CHECKING:
+    from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
 
 _JOB_FIELDS = frozenset(JobCreateRequest.model_fields)
 
@@ -49,6 +52,31 @@ class DownloadArgs(FileArgs):
 
     source_lang: LanguageCode | None = None
     target_lang: LanguageCode | None = None
+
+
+def check_project_languages(
+    hook: PhraseTmsHook,
+    project_uid: str,
+    target_langs: Iterable[str],
+    task_id: str,
+    *,
+    fix: str = "check the project uid",
+) -> None:
+    """Read the project (``GET /api2/v1/projects/{projectUid}``, cached by the hook) and fail at once
+    (``AirflowFailException`` naming ``project_uid`` or ``target_langs``, no retries) when it does not exist
+    or a target language is not one of its languages: before anything is downloaded. ``fix`` ends the 404
+    message (what the user should check)."""
+    from airflow_phrase.exceptions import PhraseApiError
+
+    try:
+        project = hook.get_project(project_uid)
+    except PhraseApiError as error:
+        if error.status != 404:
+            raise
+        raise invalid_arguments(
+            task_id, [f"project_uid: Phrase has no project {project_uid!r} (HTTP 404); {fix}"]
+        ) from error
+    refuse_languages_not_in_project(project, target_langs, task_id)
 
 
 def refuse_languages_not_in_project(
