@@ -27,10 +27,12 @@ The verdict (:func:`job_progress`) and the listing options (:func:`listing_optio
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_phrase.hooks.delivery import check_job_uids, check_project_uid
 from airflow_phrase.models import JobPartV2
 from airflow_phrase.triggers._common import (
     deadline_text,
@@ -59,6 +61,26 @@ JOB_STATUSES: tuple[str, ...] = (
 #: Statuses after which a job will not reach another status on its own: they end its wait.
 ENDED_OTHERWISE: tuple[str, ...] = ("CANCELLED", "DECLINED", "REJECTED")
 DEFAULT_TARGET_STATUSES: tuple[str, ...] = ("COMPLETED",)
+#: The highest workflow level Phrase has (a project has at most 15 workflow steps).
+MAX_WORKFLOW_LEVEL = 15
+#: A wait reads a paged listing, so it takes any number of jobs (an export call takes 1,000).
+_ANY_NUMBER_OF_JOBS = sys.maxsize
+
+
+def workflow_level_of(value: object) -> int | None:
+    """``workflow_level`` as an int from 1 to :data:`MAX_WORKFLOW_LEVEL` (``None`` stays ``None``);
+    ``ValueError`` naming it otherwise (a bool, 0, ``"abc"``)."""
+    if value is None:
+        return None
+    text = value.strip() if isinstance(value, str) else value
+    if isinstance(text, str) and text.isdigit():
+        text = int(text)
+    if isinstance(text, bool) or not isinstance(text, int) or not 1 <= text <= MAX_WORKFLOW_LEVEL:
+        raise ValueError(
+            f"workflow_level: must be a whole number from 1 to {MAX_WORKFLOW_LEVEL} (the level of the "
+            f"workflow step the jobs belong to), or None for 1; got {value!r}"
+        )
+    return text
 
 
 def target_statuses_of(value: str | Iterable[str] | None) -> tuple[str, ...]:
@@ -134,7 +156,8 @@ class PhraseJobStatusTrigger(SharedPollTrigger):
 
     :param phrase_conn_id: Airflow connection id of type ``phrase_tms``.
     :param project_uid: the project of the jobs.
-    :param job_uids: the jobs (job parts) to wait for, all of ``workflow_level``.
+    :param job_uids: the jobs (job parts) to wait for, all of ``workflow_level``: a list of 1 or more
+        distinct Phrase uids.
     :param target_statuses: the statuses that end the wait as reached (default ``["COMPLETED"]``).
     :param workflow_level: the workflow level the jobs are listed at (``None``: Phrase's default, 1).
     :param poll_interval: seconds between polls (the shared poller uses its waiters' shortest interval).
@@ -159,10 +182,11 @@ class PhraseJobStatusTrigger(SharedPollTrigger):
         super().__init__()
         check_poll_interval(poll_interval)
         self.phrase_conn_id = phrase_conn_id
-        self.project_uid = project_uid
-        self.job_uids = [str(uid) for uid in job_uids]
+        # Checked here, before any call: the trigger is public API, and a uid ends up in a URL.
+        self.project_uid = check_project_uid(project_uid)
+        self.job_uids = check_job_uids(job_uids, limit=_ANY_NUMBER_OF_JOBS)
         self.target_statuses = list(target_statuses_of(target_statuses))
-        self.workflow_level = int(workflow_level) if workflow_level is not None else None
+        self.workflow_level = workflow_level_of(workflow_level)
         self.poll_interval = float(poll_interval)
         self.deadline = float(deadline) if deadline is not None else None
         self.retry_policy = retry_policy_kwarg(retry_policy)
@@ -196,8 +220,6 @@ class PhraseJobStatusTrigger(SharedPollTrigger):
         return self._event("error", message=message)
 
     async def _wait(self) -> JobStatusEvent:
-        if not self.job_uids:
-            return self._event("success", message="No jobs to wait for")
         poller, waiter = self._registration = register(
             JobStatusPoller,
             self.phrase_conn_id,
@@ -289,4 +311,5 @@ __all__ = [
     "job_progress",
     "listing_options",
     "target_statuses_of",
+    "workflow_level_of",
 ]

@@ -138,3 +138,31 @@ def test_bad_arguments_are_refused_naming_them():
         PhraseJobStatusTrigger("c", WEBSITE, ["a1"], target_statuses=["FINISHED"])
     with pytest.raises(ValueError, match="poll_interval"):
         PhraseJobStatusTrigger("c", WEBSITE, ["a1"], poll_interval=0.0)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"project_uid": "None"}, r"project_uid: 'None' is what a template renders"),
+        ({"project_uid": "../prj"}, r"project_uid: '\.\./prj' is not a Phrase uid"),
+        ({"job_uids": []}, r"job_uids: is empty"),
+        ({"job_uids": "jobA"}, r"job_uids: must be a list"),  # not waited on as j, o, b, A
+        ({"job_uids": ["jobA", "jobA"]}, r"job_uids: lists jobA more than once"),
+        ({"job_uids": ["None"]}, r"job_uids\[0\]: 'None' is what a template renders"),
+        ({"job_uids": ["job/../x"]}, r"job_uids\[0\]: 'job/\.\./x' is not a Phrase uid"),
+        ({"workflow_level": 0}, r"workflow_level: must be a whole number from 1 to 15"),
+        ({"workflow_level": "abc"}, r"workflow_level: must be a whole number from 1 to 15"),
+        ({"workflow_level": True}, r"workflow_level: must be a whole number from 1 to 15"),
+    ],
+)
+def test_bad_identifiers_are_refused_when_built_before_any_call(arguments: dict[str, Any], message: str):
+    # The trigger is public API: built by hand (or by a sensor), bad values must never reach a URL.
+    fields: dict[str, Any] = {"phrase_conn_id": "c", "project_uid": WEBSITE, "job_uids": ["a1"], **arguments}
+    with pytest.raises(ValueError, match=message):
+        PhraseJobStatusTrigger(**fields)
+
+
+def test_more_than_a_thousand_jobs_can_be_waited_for():
+    # Waiting reads a paged listing: unlike an export call, it has no 1,000-job limit.
+    uids = [f"job{number}" for number in range(1500)]
+    assert PhraseJobStatusTrigger("c", WEBSITE, uids).job_uids == uids
