@@ -4,10 +4,20 @@ requests in turn, and where the export record lives.
 Idempotency
 -----------
 A delivery must not be repeated by a retry, a clear or a rerun while the job is in the same state. Each
-job's *fingerprint* is ``"<uid>:<status>:<workflow level>"`` as Phrase lists it: a job delivered as
-``COMPLETED`` is delivered again only after its state changed (or with ``force=True``). Phrase's list
-jobs gives no modification date, so a job re-opened and completed again without any other change keeps
-its fingerprint: use ``force=True`` to deliver it again.
+job's *state* is ``"<uid>:<status>:<workflow level>"`` as Phrase lists it, and its *fingerprint* that
+state plus, when known, ``"@<time of its latest status change>"``. A record keeps the fingerprint the job
+was delivered at, and ``listed_at``, when Phrase listed the job in that state (the worker's clock). A job
+is delivered again when (or with ``force=True``):
+
+* its state differs from the record's (e.g. ``COMPLETED`` -> ``DELIVERED``): no extra call;
+* its state is the record's, but its status changed after the record's date (the date in the recorded
+  fingerprint, else ``listed_at``): a job re-opened and completed again. Phrase's list jobs gives no
+  such date, so it is looked up (``GET /api2/v1/projects/{p}/jobs/{j}/statusChanges``) only for a job
+  whose state matches a record: a first delivery costs no extra call, a rerun one GET per job already
+  delivered. The record of the new delivery keeps the date Phrase gave. Comparing with ``listed_at``
+  relies on the worker's clock agreeing with Phrase's (NTP).
+
+A record without a date (written before dates were recorded) is compared by state only, as then.
 
 * **Target files** (:mod:`airflow_phrase.operators.target_file`): the record is a small JSON file beside
   the output, ``<base_path>/.phrase-delivery/<project_uid>/<job_uid>.json``. It lives and dies with the
@@ -55,6 +65,11 @@ class DeliveryJob(BaseModel):
     #: The source file's folder and name in the connector's repository, when Phrase says.
     remote_folder: str | None = None
     remote_file: str | None = None
+    #: When Phrase last changed the job's status: looked up (:func:`status_unchanged_since`) only for a
+    #: job whose state matches a record, ``None`` otherwise.
+    status_changed: datetime | None = None
+    #: When Phrase listed the job in this state (the worker's clock, after the listing).
+    listed_at: datetime | None = None
 
     @classmethod
     def of(cls, job: JobPartV2) -> DeliveryJob:
@@ -70,9 +85,24 @@ class DeliveryJob(BaseModel):
         )
 
     @property
-    def fingerprint(self) -> str:
-        """The job's state as far as delivery is concerned (see the module docstring)."""
+    def state(self) -> str:
+        """``"<uid>:<status>:<workflow level>"``: the job's state as Phrase lists it."""
         return f"{self.uid}:{self.status}:{self.workflow_level or 1}"
+
+    @property
+    def fingerprint(self) -> str:
+        """:attr:`state`, and ``"@<ISO 8601 time>"`` of the latest status change once looked up (see the
+        module docstring)."""
+        if self.status_changed is None:
+            return self.state
+        return f"{self.state}@{self.status_changed.isoformat()}"
+
+    def record_fields(self) -> dict[str, Any]:
+        """What a delivery record keeps of the job's state: ``{"fingerprint", "listed_at"}``."""
+        return {
+            "fingerprint": self.fingerprint,
+            "listed_at": self.listed_at.isoformat() if self.listed_at is not None else None,
+        }
 
     def item(self) -> dict[str, Any]:
         """``{"uid", "status", "targetLang", "filename", "workflowLevel"}`` for XCom and messages."""
@@ -98,6 +128,9 @@ def list_delivery_jobs(
     for job in hook.iter_jobs(project_uid, workflow_level=workflow_level, page_size=50):
         if job.uid in wanted:
             found[job.uid] = DeliveryJob.of(job)
+    listed_at = datetime.now(timezone.utc)
+    for delivery_job in found.values():
+        delivery_job.listed_at = listed_at
     missing = [uid for uid in job_uids if uid not in found]
     if missing:
         level = workflow_level or 1
@@ -110,6 +143,49 @@ def list_delivery_jobs(
 
 def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+# ------------------------------------------------------------------------------ records and job states
+
+
+def record_matches(record: Mapping[str, Any] | None, job: DeliveryJob) -> bool:
+    """Whether ``record`` (a delivery or export record) is of ``job`` at its current state (uid, status,
+    workflow level). No call to Phrase."""
+    if record is None:
+        return False
+    return str(record.get("fingerprint") or "").partition("@")[0] == job.state
+
+
+def status_unchanged_since(
+    hook: PhraseTmsHook, project_uid: str, job: DeliveryJob, record: Mapping[str, Any]
+) -> bool:
+    """Whether ``job``, whose state matches ``record`` (:func:`record_matches`), has not changed status
+    since that record: its latest status change is no later than the record's date (the one in its
+    fingerprint, else ``listed_at``).
+
+    ``GET /api2/v1/projects/{projectUid}/jobs/{jobUid}/statusChanges`` (one call), unless the record has
+    no date (an earlier format: ``True``, compared by state only). Sets ``job.status_changed`` to what
+    Phrase answered, so that a new record of the job keeps it. Phrase giving no date: ``True``.
+    """
+    recorded = _timestamp(str(record.get("fingerprint") or "").partition("@")[2])
+    since = recorded or _timestamp(record.get("listed_at"))
+    if since is None:
+        return True
+    latest = hook.get_job_status_changes(project_uid, job.uid).latest
+    if latest is None or latest.changed_date is None:
+        return True
+    job.status_changed = latest.changed_date
+    return latest.changed_date <= since
+
+
+def _timestamp(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 # ------------------------------------------------------------------------------ async requests in turn
@@ -213,8 +289,10 @@ __all__ = [
     "first_unfinished",
     "list_delivery_jobs",
     "now_iso",
+    "record_matches",
     "request_error",
     "request_failed",
+    "status_unchanged_since",
     "wait_on_worker",
 ]
 

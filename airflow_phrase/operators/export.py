@@ -36,7 +36,9 @@ class PhraseExportJobsToRepositoryOperator(PhraseDeliveryOperator):
 
     Idempotency: the export record (see :mod:`airflow_phrase.operators.delivery`) lives in the asset
     state store of ``phrase_tms_export_record`` (this operator adds that Asset to its ``inlets``), so a
-    retry, a clear or a rerun of any DAG does not export a job again at the same state.
+    retry, a clear or a rerun of any DAG does not export a job again at the same state. A job the record
+    shows exported at its uid, status and level costs one ``GET .../jobs/{jobUid}/statusChanges``: if it
+    was re-opened and completed again since, it is exported again.
 
     Returns ``{project_uid, exported: [{uid, status, targetLang, filename, workflowLevel}],
     already_exported: [...], job_uids, target_langs, file_names, async_request_id}``.
@@ -77,7 +79,12 @@ class PhraseExportJobsToRepositoryOperator(PhraseDeliveryOperator):
         return ExportRecordStore(context, base_url=hook.web_app_url, project_uid=project_uid)
 
     def execute(self, context: Any) -> dict[str, Any]:
-        from airflow_phrase.operators.delivery import list_delivery_jobs, now_iso
+        from airflow_phrase.operators.delivery import (
+            list_delivery_jobs,
+            now_iso,
+            record_matches,
+            status_unchanged_since,
+        )
 
         args = self.validate_first(context, self.validated_args)
         with closing(self.new_hook(args.phrase_conn_id)) as hook:
@@ -91,14 +98,16 @@ class PhraseExportJobsToRepositoryOperator(PhraseDeliveryOperator):
             in_flight: dict[str, list[str]] = {}
             for job in jobs:
                 seen = None if args.force else record.get(job.uid)
-                if seen is None or seen.get("fingerprint") != job.fingerprint or seen["state"] == "failed":
+                if seen is None or not record_matches(seen, job) or seen.get("state") == "failed":
                     todo.append(job)
-                elif seen["state"] == "started" and seen.get("async_request_id"):
+                elif seen.get("state") == "started" and seen.get("async_request_id"):
                     # An earlier run's export at this state is in flight: wait for it, do not repeat it.
                     todo.append(job)
                     in_flight.setdefault(str(seen["async_request_id"]), []).append(job.uid)
-                else:
+                elif status_unchanged_since(hook, args.project_uid, job, seen):
                     already.append(job)
+                else:  # re-opened and completed again since it was exported
+                    todo.append(job)
             state = self.start_state(context, args.project_uid, todo)
             state.already = already
             for open_id, uids in in_flight.items():
@@ -121,7 +130,7 @@ class PhraseExportJobsToRepositoryOperator(PhraseDeliveryOperator):
                 for job in todo:
                     record.set(
                         job.uid,
-                        {"fingerprint": job.fingerprint, "state": "started", "at": now_iso(),
+                        {**job.record_fields(), "state": "started", "at": now_iso(),
                          "async_request_id": request_id},
                     )  # fmt: skip
                 if request_id:
@@ -136,12 +145,12 @@ class PhraseExportJobsToRepositoryOperator(PhraseDeliveryOperator):
         record = self._record(context, hook, state.project_uid)
         for uid in list(state.ready):
             job = state.job(uid)
-            record.set(uid, {"fingerprint": job.fingerprint, "state": "exported", "at": now_iso()})
+            record.set(uid, {**job.record_fields(), "state": "exported", "at": now_iso()})
             state.done[uid] = job.item()
             del state.ready[uid]
         for uid in state.failed:
             job = state.job(uid)
-            record.set(uid, {"fingerprint": job.fingerprint, "state": "failed", "at": now_iso()})
+            record.set(uid, {**job.record_fields(), "state": "failed", "at": now_iso()})
         exported = [state.done[job.uid] for job in state.jobs if job.uid in state.done]
         result = {
             "project_uid": state.project_uid,

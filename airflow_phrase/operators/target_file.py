@@ -26,7 +26,8 @@ Never a half-written file: each file is streamed to a temporary name in the same
 
 Idempotency: beside the files, ``<base_path>/.phrase-delivery/<project_uid>/<job_uid>.json`` records
 what was delivered (the job's fingerprint, where, size, sha256, when). A job whose record matches its
-current state, and whose file is still there, is not downloaded again (see
+current state, whose file is still there, and whose status has not changed since (one ``GET
+.../jobs/{jobUid}/statusChanges`` per such job) is not downloaded again (see
 :mod:`airflow_phrase.operators.delivery`).
 """
 
@@ -222,7 +223,11 @@ class PhraseDownloadTargetFileOperator(PhraseDeliveryOperator):
     def execute(self, context: Any) -> dict[str, Any]:
         from airflow.sdk.exceptions import AirflowFailException
 
-        from airflow_phrase.operators.delivery import list_delivery_jobs
+        from airflow_phrase.operators.delivery import (
+            list_delivery_jobs,
+            record_matches,
+            status_unchanged_since,
+        )
 
         args = self.validate_first(context, self.validated_args)
         base = self.base(args)
@@ -247,9 +252,10 @@ class PhraseDownloadTargetFileOperator(PhraseDeliveryOperator):
                 record = None if args.force else self.read_record(record_path)
                 if (
                     record is not None
-                    and record.get("fingerprint") == job.fingerprint
+                    and record_matches(record, job)
                     and record.get("path") == names[job.uid]
                     and (base / names[job.uid]).exists()
+                    and status_unchanged_since(hook, args.project_uid, job, record)
                 ):
                     already.append(job)
                 else:
@@ -286,7 +292,7 @@ class PhraseDownloadTargetFileOperator(PhraseDeliveryOperator):
                 state.requests[hook.start_target_file_download(args.project_uid, uid)] = [uid]
                 restarted = True
                 continue
-            record = {**delivered, "fingerprint": job.fingerprint, "delivered_at": now_iso()}
+            record = {**delivered, **job.record_fields(), "delivered_at": now_iso()}
             self.write_atomically(
                 self.record_path(base, args.project_uid, uid),
                 lambda handle, record=record: handle.write(json.dumps(record, indent=2).encode("utf-8")),

@@ -17,6 +17,7 @@ from airflow.sdk.exceptions import AirflowFailException, TaskDeferred
 
 from airflow_phrase.operators.export import PhraseExportJobsToRepositoryOperator
 from airflow_phrase.operators.target_file import PhraseDownloadTargetFileOperator, render_file_name
+from tests.helpers import wait_until
 from tests.operators.conftest import MemoryTaskStateStore, RecordingTaskInstance, calls
 from tests.triggers.jobs_support import WEBSITE, create_jobs
 
@@ -234,3 +235,99 @@ def test_export_runs_once_per_job_state_across_reruns(emulator: Any) -> None:
 
     assert second["exported"] == [] and sorted(i["uid"] for i in second["already_exported"]) == sorted(uids)
     assert count(emulator, EXPORT_POST, "POST") == 1
+
+
+STATUS_CHANGES_GET = re.compile(r"^/api2/v1/projects/[^/]+/jobs/[^/]+/statusChanges$")
+
+
+def complete_again(emulator: Any, uid: str) -> None:
+    """Re-open ``uid`` now and complete it again a second later (Phrase's dates are whole seconds: the new
+    completion is dated after the listing that delivered it); return once Phrase lists it completed."""
+    emulator.admin.script_job(uid, status="NEW", after=0.0)
+    emulator.admin.script_job(uid, status="COMPLETED", after=1.0)
+    wait_until(lambda: job_status(emulator, uid) == "COMPLETED", timeout=10)
+
+
+def job_status(emulator: Any, uid: str) -> str:
+    return next(job["status"] for job in emulator.admin.snapshot()["jobs"] if job["uid"] == uid)
+
+
+def test_a_job_completed_again_after_its_delivery_is_delivered_again_once(
+    emulator: Any, tmp_path: Path
+) -> None:
+    emulator.admin.configure(target_file_delay=0.0)
+    de, fr, ja = create_jobs("phrase_tms_default")
+    complete_all(emulator, [de, fr, ja])
+    emulator.admin.clear_journal()
+    run_to_the_end(download_op(tmp_path, [de, fr, ja], deferrable=False), run_context())
+    assert count(emulator, STATUS_CHANGES_GET, "GET") == 0  # a first delivery costs no extra call
+    complete_again(emulator, de)
+    emulator.admin.clear_journal()
+
+    again = run_to_the_end(download_op(tmp_path, [de, fr, ja], deferrable=False), run_context())
+
+    assert [item["uid"] for item in again["delivered"]] == [de]
+    assert sorted(item["uid"] for item in again["already_delivered"]) == sorted([fr, ja])
+    assert count(emulator, DOWNLOAD_GET, "GET") == 1
+    assert count(emulator, STATUS_CHANGES_GET, "GET") == 3  # one per job the records show delivered
+    record = json.loads((tmp_path / ".phrase-delivery" / WEBSITE / f"{de}.json").read_text())
+    assert record["fingerprint"].startswith(f"{de}:COMPLETED:1@")  # the date Phrase gave
+
+    # Unchanged since: nothing is downloaded; the same one look per delivered job.
+    emulator.admin.clear_journal()
+    third = run_to_the_end(download_op(tmp_path, [de, fr, ja], deferrable=False), run_context())
+
+    assert third["delivered"] == [] and len(third["already_delivered"]) == 3
+    assert count(emulator, DOWNLOAD_GET, "GET") == 0 and count(emulator, TARGET_FILE_PUT, "PUT") == 0
+    assert count(emulator, STATUS_CHANGES_GET, "GET") == 3
+
+
+def test_a_record_without_a_date_is_compared_by_state_only(emulator: Any, tmp_path: Path) -> None:
+    # Records written before dates were recorded: {"fingerprint": "<uid>:<status>:<level>", ...}.
+    emulator.admin.configure(target_file_delay=0.0)
+    uids = create_jobs("phrase_tms_default")[:1]
+    complete_all(emulator, uids)
+    run_to_the_end(download_op(tmp_path, uids, deferrable=False), run_context())
+    record_path = tmp_path / ".phrase-delivery" / WEBSITE / f"{uids[0]}.json"
+    record = json.loads(record_path.read_text())
+    del record["listed_at"]
+    record_path.write_text(json.dumps(record))
+    complete_again(emulator, uids[0])
+    emulator.admin.clear_journal()
+
+    again = run_to_the_end(download_op(tmp_path, uids, deferrable=False), run_context())
+
+    assert again["delivered"] == [] and [i["uid"] for i in again["already_delivered"]] == uids
+    assert calls(emulator) == [("GET", f"/api2/v2/projects/{WEBSITE}/jobs")]
+
+
+def test_an_export_is_repeated_for_a_job_completed_again_and_only_for_it(emulator: Any) -> None:
+    de, fr, ja = create_jobs("phrase_tms_default")
+    complete_all(emulator, [de, fr, ja])
+    stores = AssetStores()
+
+    def export() -> Any:
+        op = PhraseExportJobsToRepositoryOperator(
+            task_id="export", project_uid=WEBSITE, job_uids=[de, fr, ja], poll_interval=0.2
+        )
+        return run_to_the_end(op, run_context(stores))
+
+    export()
+    complete_again(emulator, ja)
+    emulator.admin.clear_journal()
+
+    again = export()
+
+    assert again["job_uids"] == [ja]
+    assert sorted(i["uid"] for i in again["already_exported"]) == sorted([de, fr])
+    assert count(emulator, EXPORT_POST, "POST") == 1
+    exports = sorted(e["jobUid"] for e in emulator.admin.snapshot()["exports"])
+    assert exports == sorted([de, fr, ja, ja])  # ja twice, the others once
+    assert count(emulator, STATUS_CHANGES_GET, "GET") == 3
+
+    emulator.admin.clear_journal()
+    third = export()  # unchanged since
+
+    assert third["exported"] == [] and len(third["already_exported"]) == 3
+    assert count(emulator, EXPORT_POST, "POST") == 0
+    assert count(emulator, STATUS_CHANGES_GET, "GET") == 3
