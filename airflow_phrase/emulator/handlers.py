@@ -25,6 +25,7 @@ from airflow_phrase.models import (
     DownloadFileRequest,
     JobCreateRequest,
     JobExportRequest,
+    JobSearchRequest,
     JobStatusChangeRequest,
     LoginRequest,
 )
@@ -330,6 +331,17 @@ async def list_jobs(request: web.Request) -> web.Response:
     return _json(request, render.jobs_page(page, now))
 
 
+async def search_jobs(request: web.Request) -> web.Response:
+    state = _state(request)
+    project_uid = request.match_info["projectUid"]
+    state.get_project(project_uid)  # 404 before looking at the body
+    body = await read_body(request, JobSearchRequest, required=True)
+    assert body is not None
+    now = state.now()
+    jobs = state.search_jobs(project_uid, [job.uid for job in body.jobs], now)
+    return _json(request, render.job_search(state, jobs, now))
+
+
 def add_phrase_routes(app: web.Application) -> None:
     connector = PREFIX + "/api2/v1/connectors/{connectorId}"
     remote_file = PREFIX + "/api2/v2/connectors/{connectorId}/folders/{folder}/files/{file}"
@@ -346,6 +358,7 @@ def add_phrase_routes(app: web.Application) -> None:
     app.router.add_get(PREFIX + "/api2/v1/async/{asyncRequestId}", get_async_request)
     app.router.add_get(PREFIX + "/api2/v1/projects", list_projects)
     app.router.add_get(PREFIX + "/api2/v1/projects/{projectUid}", get_project)
+    app.router.add_post(PREFIX + "/api2/v1/projects/{projectUid}/jobs/search", search_jobs)
     app.router.add_get(PREFIX + "/api2/v1/projects/{projectUid}/jobs/{jobUid}", get_job)
     app.router.add_get(PREFIX + "/api2/v2/projects/{projectUid}/jobs", list_jobs)
     job = PREFIX + "/api2/v1/projects/{projectUid}/jobs/{jobUid}"

@@ -408,6 +408,11 @@ def _remote_file_reference(job: JobRecord) -> RemoteFileReference:
     )
 
 
+def job_search(state: EmulatorState, jobs: list[JobRecord], now: datetime) -> Wire:
+    """``SearchJobsDto``: ``{"jobs": [JobPartExtendedDto, ...]}``."""
+    return {"jobs": [job_part(state, j, now) for j in jobs]}
+
+
 def jobs_page(page: PageSlice[JobRecord], now: datetime) -> Wire:
     return JobPartsPage(
         content=[

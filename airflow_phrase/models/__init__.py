@@ -59,6 +59,7 @@ from .delivery import (
 )
 from .errors import ErrorBody, ErrorDetail
 from .jobs import (
+    MAX_SEARCH_JOBS,
     PATH_MAX_LENGTH,
     ImportStatus,
     JobCreateRequest,
@@ -68,6 +69,8 @@ from .jobs import (
     JobPartReference,
     JobPartsPage,
     JobPartV2,
+    JobSearch,
+    JobSearchRequest,
     LanguageCode,
     NotifyProvider,
     ProjectWorkflowStepReference,
@@ -84,6 +87,7 @@ __all__ = [
     "ENDING_STATUSES",
     "JOB_STATUS_VALUES",
     "MAX_EXPORT_JOBS",
+    "MAX_SEARCH_JOBS",
     "PATH_MAX_LENGTH",
     "TIMESTAMP_FORMS",
     "AsyncFileOpResponse",
@@ -116,6 +120,8 @@ __all__ = [
     "JobPartV2",
     "JobPartsPage",
     "JobReference",
+    "JobSearch",
+    "JobSearchRequest",
     "JobStatus",
     "JobStatusChange",
     "JobStatusChangeRequest",

@@ -14,6 +14,8 @@ from .async_requests import AsyncRequestReference
 from .common import IdReference, ProjectReference, ProviderType, UidReference
 
 PATH_MAX_LENGTH = 255
+#: At most this many jobs per search call (``SearchJobsRequestDto.jobs``: "Max: 50 records").
+MAX_SEARCH_JOBS = 50
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(?:_[a-z0-9]{2,8}){0,3}$")
 
 
@@ -220,6 +222,41 @@ class JobPart(PhraseResponse):
     original_file_directory: str | None = None
     update_source_date: OptionalTimestamp = None
 
+    def as_list_item(self) -> JobPartV2:
+        """This job as list jobs v2 lists it: a :class:`JobPartV2` at the job's own ``workflowLevel``."""
+        return JobPartV2(
+            uid=self.uid,
+            inner_id=self.inner_id,
+            filename=self.filename,
+            status=self.status,
+            target_lang=self.target_lang,
+            imported=self.imported,
+            import_status=self.import_status,
+            date_created=self.date_created,
+            date_due=self.date_due,
+            continuous=self.continuous,
+            workflow_step=self.workflow_step,
+            server_task_id=self.server_task_id,
+        ).listed_at_level(self.workflow_level)
+
+
+class JobSearchRequest(PhraseRequest):
+    """Body of ``POST /api2/v1/projects/{projectUid}/jobs/search`` (``SearchJobsRequestDto``): 1 to 50 job
+    uids, ``{"jobs": [{"uid": ...}]}``."""
+
+    jobs: list[UidReference] = Field(min_length=1, max_length=MAX_SEARCH_JOBS)
+
+    @classmethod
+    def of(cls, job_uids: list[str]) -> JobSearchRequest:
+        return cls(jobs=[UidReference(uid=uid) for uid in job_uids])
+
+
+class JobSearch(PhraseResponse):
+    """``SearchJobsDto`` from ``POST /api2/v1/projects/{projectUid}/jobs/search``: the jobs found, each a
+    ``JobPartExtendedDto`` (as get job answers)."""
+
+    jobs: list[JobPart] = Field(default_factory=list)
+
 
 class RemoteFileReference(PhraseResponse):
     """``JobRemoteFileReference``: where a job's source file came from (list jobs v2's ``remoteFile``)."""
@@ -273,3 +310,9 @@ class JobPartsPage(Page):
     """``PageDtoJobPartReferenceV2`` from ``GET /api2/v2/projects/{projectUid}/jobs``."""
 
     content: list[JobPartV2] = Field(default_factory=list)
+
+    def listed_at_level(self, level: int | None) -> JobPartsPage:
+        """Record on every job the level the listing asked for (``None``: Phrase's default, 1)."""
+        for job in self.content:
+            job.listed_at_level(level if level is not None else 1)
+        return self

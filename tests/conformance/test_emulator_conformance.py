@@ -23,6 +23,7 @@ from phrasetms_client.models.job_part_status_changes_dto import JobPartStatusCha
 from phrasetms_client.models.login_response_v3_dto import LoginResponseV3Dto
 from phrasetms_client.models.login_user_dto import LoginUserDto
 from phrasetms_client.models.page_dto_abstract_project_dto import PageDtoAbstractProjectDto
+from phrasetms_client.models.search_jobs_dto import SearchJobsDto
 from pydantic import BaseModel
 
 from airflow_phrase.emulator import EmulatorConfig, EmulatorHandle, running_emulator
@@ -57,6 +58,7 @@ ENDPOINTS: dict[str, type[BaseModel]] = {
     "GET /api2/v1/projects": PageDtoAbstractProjectDto,
     "GET /api2/v1/projects/{projectUid}/jobs/{jobUid}/statusChanges": JobPartStatusChangesDto,
     "POST /api2/v3/projects/{projectUid}/jobs/export": JobExportResponseDto,
+    "POST /api2/v1/projects/{projectUid}/jobs/search": SearchJobsDto,
     "PUT /api2/v3/projects/{projectUid}/jobs/{jobUid}/targetFile": AsyncRequestWrapperV2Dto,
     "error answers (4xx, 5xx)": current.ErrorBody,
 }
@@ -307,6 +309,17 @@ def test_every_answer_of_the_delivery_flow_conforms(session: Session) -> None:
         params={"status": ["COMPLETED", "DELIVERED"]},
     )
     assert [job["uid"] for job in listed["content"]] == [de_job]
+
+    search = "POST /api2/v1/projects/{projectUid}/jobs/search"
+    found = s.call(
+        search,
+        f"/api2/v1/projects/{WEBSITE}/jobs/search",
+        json={"jobs": [{"uid": de_job}, {"uid": "jobUnknown0000000001"}, {"uid": ja_job}]},
+    )
+    assert [(job["uid"], job["status"]) for job in found["jobs"]] == [(de_job, "COMPLETED"), (ja_job, "NEW")]
+    too_many = [{"uid": f"job{n}"} for n in range(51)]
+    s.call(search, f"/api2/v1/projects/{WEBSITE}/jobs/search", status=400, json={"jobs": too_many})
+    s.call(search, f"/api2/v1/projects/{WEBSITE}/jobs/search", status=400, json={"jobs": []})
 
     exported = s.call(export, f"/api2/v3/projects/{WEBSITE}/jobs/export", json={"jobs": [{"uid": de_job}]})
     assert [job["uid"] for job in exported["jobs"]] == [de_job]

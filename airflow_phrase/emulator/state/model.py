@@ -78,6 +78,10 @@ Assumptions (where the public Phrase documentation is silent; see phrase-tms-api
     .../downloadTargetFile/{asyncRequestId}``: an id that is not a target-file request of this job is a
     404; before the request finished a 400; the first download spends the id, a second one is a 410
     (Phrase documents single use; its status for a spent id is UNCONFIRMED).
+22. Job search (``POST /api2/v1/projects/{projectUid}/jobs/search``, ``{"jobs": [{"uid"}]}``, 1 to 50
+    uids, else 400 ``InvalidArguments``): the jobs of the project among the uids, in the request's order,
+    each once, with its status at the moment of the request (as list jobs v2). A uid that is not a job of
+    the project is left out of the answer (Phrase may answer 404 instead: UNCONFIRMED).
 """
 
 from __future__ import annotations
@@ -98,6 +102,7 @@ from airflow_phrase.emulator.seed import Seed, SeedRemoteFile, load_seed, resolv
 from airflow_phrase.emulator.translate import translate
 from airflow_phrase.models import (
     JOB_STATUS_VALUES,
+    MAX_SEARCH_JOBS,
     ConnectorTaskProcessingType,
     ConnectorTaskStatus,
     ConnectorTaskType,
@@ -791,6 +796,18 @@ class EmulatorState:
             found = [j for j in found if not query.statuses or j.status in query.statuses]
             found.sort(key=lambda j: (j.date_created, j.uid))
             return paginate(found, query.page_number, query.page_size)
+
+    def search_jobs(
+        self, project_uid: str, job_uids: list[str], now: datetime | None = None
+    ) -> list[JobRecord]:
+        """``POST .../jobs/search`` (assumption 22): copies of the project's jobs among ``job_uids``."""
+        if not 1 <= len(job_uids) <= MAX_SEARCH_JOBS:
+            raise bad_request(f"jobs must list 1 to {MAX_SEARCH_JOBS} jobs, not {len(job_uids)}.")
+        with self._lock:
+            self._project(project_uid)
+            at = self._at(now)
+            found = [self._jobs.get(uid) for uid in dict.fromkeys(job_uids)]
+            return [self._job_copy(j, at) for j in found if j is not None and j.project_uid == project_uid]
 
     # ------------------------------------------------------------------------------ job statuses
     def job_status(self, job: JobRecord, at: datetime) -> str:
