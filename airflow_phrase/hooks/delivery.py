@@ -36,8 +36,8 @@ def check_job_uid(job_uid: object) -> str:
     return _check_uid("job_uid", job_uid, "jobPart000000000000001")
 
 
-def check_job_uids(job_uids: Iterable[object], *, limit: int = MAX_EXPORT_JOBS) -> list[str]:
-    """The job uids, stripped, in their order: 1 to ``limit`` distinct Phrase uids.
+def check_job_uids(job_uids: Iterable[object], *, limit: int | None = MAX_EXPORT_JOBS) -> list[str]:
+    """The job uids, stripped, in their order: 1 to ``limit`` (``None``: any number) distinct Phrase uids.
 
     Raises ``ValueError`` naming ``job_uids`` (and the offending entry) otherwise, before any call.
     """
@@ -48,7 +48,7 @@ def check_job_uids(job_uids: Iterable[object], *, limit: int = MAX_EXPORT_JOBS) 
     ]
     if not uids:
         raise ValueError("job_uids: is empty; give at least one job uid")
-    if len(uids) > limit:
+    if limit is not None and len(uids) > limit:
         raise ValueError(f"job_uids: {len(uids)} jobs, Phrase takes at most {limit} per call; split the list")
     duplicates = sorted({uid for uid in uids if uids.count(uid) > 1})
     if duplicates:

@@ -16,7 +16,7 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import suppress
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -65,6 +65,15 @@ from airflow_phrase.hooks.job_matching import (
     order_jobs,
     same_remote_file,
 )
+from airflow_phrase.hooks.job_status_reads import (
+    LISTING_PAGE_SIZE,
+    ListingPage,
+    StatusAnswer,
+    StatusRead,
+    StatusReads,
+    status_reads,
+)
+from airflow_phrase.hooks.job_status_reads import is_last_page as _is_last_page
 from airflow_phrase.hooks.remote_files import (
     ROOT_PATH,
     RemoteFileVersion,
@@ -98,6 +107,7 @@ from airflow_phrase.hooks.transport import (
 from airflow_phrase.hooks.waits import failed_imports, import_failed_error, pending_imports, poll
 from airflow_phrase.languages import normalise_language
 from airflow_phrase.models import (
+    MAX_SEARCH_JOBS,
     AsyncFileOpResponse,
     AsyncRequest,
     AsyncRequestWrapper,
@@ -114,6 +124,8 @@ from airflow_phrase.models import (
     JobPart,
     JobPartsPage,
     JobPartV2,
+    JobSearch,
+    JobSearchRequest,
     JobStatus,
     JobStatusChangeRequest,
     JobStatusChanges,
@@ -176,20 +188,34 @@ def _parse(model: type[M], result: HttpResult, method: str, path: str) -> M:
         ) from None
 
 
+def _drive(reads: StatusReads, answer: Callable[[StatusRead], StatusAnswer]) -> dict[str, JobPartV2]:
+    """Run a :func:`~airflow_phrase.hooks.job_status_reads.status_reads` plan, answering each read."""
+    try:
+        read = next(reads)
+        while True:
+            read = reads.send(answer(read))
+    except StopIteration as done:
+        return done.value
+
+
+async def _a_drive(
+    reads: StatusReads, answer: Callable[[StatusRead], Awaitable[StatusAnswer]]
+) -> dict[str, JobPartV2]:
+    """The async twin of :func:`_drive`."""
+    try:
+        read = next(reads)
+        while True:
+            read = reads.send(await answer(read))
+    except StopIteration as done:
+        return done.value
+
+
 def _enum_values(values: Iterable[Any] | None) -> list[str] | None:
     if values is None:
         return None
     if isinstance(values, str):  # a single value, not its characters
         values = [values]
     return [str(getattr(value, "value", value)) for value in values]
-
-
-def _is_last_page(page_number: int, total_pages: int, received: int, page_size: int) -> bool:
-    if received == 0:
-        return True
-    if total_pages > 0:
-        return page_number + 1 >= total_pages
-    return received < page_size  # no paging fields: a short page is the last one
 
 
 class PhraseTmsHook(BaseHook):
@@ -1121,6 +1147,169 @@ class PhraseTmsHook(BaseHook):
             if _is_last_page(page_number, page.total_pages, len(page.content), page_size):
                 return
             page_number += 1
+
+    def _jobs_page_request(
+        self, project_uid: str, page_number: int, statuses: Iterable[str] | None, workflow_level: int | None
+    ) -> tuple[str, dict[str, Any]]:
+        path = f"/api2/v2/projects/{path_segment(project_uid)}/jobs"
+        params = self._jobs_params(
+            page_number,
+            LISTING_PAGE_SIZE,
+            filename=None,
+            target_lang=None,
+            workflow_level=workflow_level,
+            statuses=statuses,
+            not_ready=None,
+        )
+        return path, params
+
+    def get_jobs_page(
+        self,
+        project_uid: str,
+        page_number: int,
+        *,
+        statuses: Iterable[str] | None = None,
+        workflow_level: int | None = None,
+        retry_policy: RetryPolicy | None = None,
+    ) -> JobPartsPage:
+        """One page (50 jobs) of list jobs v2 (``GET /api2/v2/projects/{projectUid}/jobs``) with the
+        ``status`` and ``workflowLevel`` filters; each job carries the level it was listed at."""
+        path, params = self._jobs_page_request(project_uid, page_number, statuses, workflow_level)
+        page = self._get(JobPartsPage, path, params=params, retry_policy=retry_policy)
+        return page.listed_at_level(workflow_level)
+
+    async def a_get_jobs_page(
+        self,
+        project_uid: str,
+        page_number: int,
+        *,
+        statuses: Iterable[str] | None = None,
+        workflow_level: int | None = None,
+        retry_policy: RetryPolicy | None = None,
+    ) -> JobPartsPage:
+        """The async twin of :meth:`get_jobs_page`."""
+        path, params = self._jobs_page_request(project_uid, page_number, statuses, workflow_level)
+        page = await self._a_get(JobPartsPage, path, params=params, retry_policy=retry_policy)
+        return page.listed_at_level(workflow_level)
+
+    # ------------------------------------------------------------------ job search (a read, though a POST)
+
+    @staticmethod
+    def _search_chunks(project_uid: str, job_uids: Sequence[str]) -> tuple[str, list[dict[str, Any]]]:
+        """The path and one body per 50 uids; every argument checked before any call."""
+        project_uid = check_project_uid(project_uid)
+        uids = check_job_uids(job_uids, limit=None)
+        bodies = [
+            JobSearchRequest.of(uids[start : start + MAX_SEARCH_JOBS]).to_wire()
+            for start in range(0, len(uids), MAX_SEARCH_JOBS)
+        ]
+        return f"/api2/v1/projects/{path_segment(project_uid)}/jobs/search", bodies
+
+    def search_jobs(
+        self, project_uid: str, job_uids: Sequence[str], *, retry_policy: RetryPolicy | None = None
+    ) -> list[JobPart]:
+        """The jobs of ``project_uid`` among ``job_uids``, whatever their status, in Phrase's order.
+
+        ``POST /api2/v1/projects/{projectUid}/jobs/search`` with ``SearchJobsRequestDto``
+        ``{"jobs": [{"uid"}]}``, one call per 50 uids; answer ``SearchJobsDto`` ``{"jobs": [...]}``, each a
+        :class:`~airflow_phrase.models.JobPart` (``JobPartExtendedDto``: ``uid``, ``status``,
+        ``targetLang``, ``filename``, ``workflowLevel``, ...). A uid Phrase does not know is left out of
+        the answer (UNCONFIRMED: Phrase may answer 404 instead).
+
+        :param job_uids: 1 or more distinct job uids; anything else raises ``ValueError`` naming
+            ``job_uids``, before any call.
+
+        A read, though a POST: retried like a GET (transient and ambiguous failures).
+        """
+        path, bodies = self._search_chunks(project_uid, job_uids)
+        found: list[JobPart] = []
+        for body in bodies:
+            result = self._request("POST", path, json_body=body, retry_policy=retry_policy)
+            found.extend(_parse(JobSearch, result, "POST", path).jobs)
+        return found
+
+    async def a_search_jobs(
+        self,
+        project_uid: str,
+        job_uids: Sequence[str],
+        *,
+        retry_policy: RetryPolicy | None = None,
+        on_page: Callable[[], None] | None = None,
+    ) -> list[JobPart]:
+        """The async twin of :meth:`search_jobs` (``on_page`` is called per request)."""
+        path, bodies = self._search_chunks(project_uid, job_uids)
+        found: list[JobPart] = []
+        for body in bodies:
+            if on_page is not None:
+                on_page()
+            result = await self._a_request("POST", path, json_body=body, retry_policy=retry_policy)
+            found.extend(_parse(JobSearch, result, "POST", path).jobs)
+        return found
+
+    # ------------------------------------------------------------------ jobs in statuses (sensor, trigger)
+
+    def find_jobs_in_statuses(
+        self,
+        project_uid: str,
+        job_uids: Collection[str] | None,
+        *,
+        statuses: Sequence[str],
+        workflow_level: int | None = None,
+        retry_policy: RetryPolicy | None = None,
+    ) -> dict[str, JobPartV2]:
+        """The jobs waited for (``job_uids``) that are in ``statuses`` at ``workflow_level``, by uid (and
+        any other job the first listing page showed in them).
+
+        Reads the cheaper way (:func:`~airflow_phrase.hooks.job_status_reads.status_reads`): page 0 of
+        ``GET /api2/v2/projects/{projectUid}/jobs?status=...&workflowLevel=N``, then either the rest of
+        the listing or ``POST /api2/v1/projects/{projectUid}/jobs/search`` for the waited jobs, whichever
+        takes fewer calls: at most ``1 + ceil(len(job_uids) / 50)`` calls, whatever the project's
+        history. ``job_uids=None`` reads the whole listing.
+        """
+        reads = status_reads(job_uids, statuses=statuses, workflow_level=workflow_level)
+
+        def answer(read: StatusRead) -> StatusAnswer:
+            if isinstance(read, ListingPage):
+                return self.get_jobs_page(
+                    project_uid,
+                    read.page_number,
+                    statuses=statuses,
+                    workflow_level=workflow_level,
+                    retry_policy=retry_policy,
+                )
+            return self.search_jobs(project_uid, read.job_uids, retry_policy=retry_policy)
+
+        return _drive(reads, answer)
+
+    async def a_find_jobs_in_statuses(
+        self,
+        project_uid: str,
+        job_uids: Collection[str] | None,
+        *,
+        statuses: Sequence[str],
+        workflow_level: int | None = None,
+        retry_policy: RetryPolicy | None = None,
+        on_page: Callable[[], None] | None = None,
+    ) -> dict[str, JobPartV2]:
+        """The async twin of :meth:`find_jobs_in_statuses` (``on_page`` is called per request)."""
+        reads = status_reads(job_uids, statuses=statuses, workflow_level=workflow_level)
+
+        async def answer(read: StatusRead) -> StatusAnswer:
+            if isinstance(read, ListingPage):
+                if on_page is not None:
+                    on_page()
+                return await self.a_get_jobs_page(
+                    project_uid,
+                    read.page_number,
+                    statuses=statuses,
+                    workflow_level=workflow_level,
+                    retry_policy=retry_policy,
+                )
+            return await self.a_search_jobs(
+                project_uid, read.job_uids, retry_policy=retry_policy, on_page=on_page
+            )
+
+        return await _a_drive(reads, answer)
 
     # ------------------------------------------------------------------ delivery: status, export, target file
 
