@@ -150,12 +150,9 @@ class PhraseJobStatusSensor(PhraseSensor):
         args = self.validated_args()
         workflow_level, statuses = listing_options(args.target_statuses, args.workflow_level)
         try:
-            listed = {
-                job.uid: job
-                for job in self.hook.iter_jobs(
-                    args.project_uid, statuses=statuses, workflow_level=workflow_level, page_size=50
-                )
-            }
+            listed = self.hook.find_jobs_in_statuses(
+                args.project_uid, args.job_uids, statuses=statuses, workflow_level=workflow_level
+            )
         except AirflowException as error:
             # As in the trigger: transient trouble that outlasted the hook's retries waits for the next
             # look; anything else (404, 401/403, a broken connection) cannot get better by retrying.

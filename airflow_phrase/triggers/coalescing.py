@@ -144,12 +144,15 @@ class Waiter:
 
     ``not_before`` (absolute epoch seconds): polls that start earlier do not report to this waiter (see
     "Not before" in the module docstring). ``0.0``: due at once. ``created_after``: the listing must reach
-    back at least this far (``None``: the listing's own default).
+    back at least this far (``None``: the listing's own default). ``wanted``: the ids this waiter waits
+    for, for a poller that can look them up instead of listing everything (``None``: not said; pollers
+    that list everything ignore it).
     """
 
     created_after: datetime | None
     poll_interval: float
     not_before: float = 0.0
+    wanted: frozenset[str] | None = None
     queue: asyncio.Queue[Observation] = field(default_factory=asyncio.Queue, repr=False)
 
     async def next_observation(self) -> Observation:
@@ -403,12 +406,13 @@ def register(
     poll_interval: float,
     not_before: float | None = None,
     retry_policy: RetryPolicy | None = None,
+    wanted: frozenset[str] | None = None,
 ) -> tuple[PollerT, Waiter]:
     """Add a waiter to the poller of ``(running loop, poller_class, conn_id, project_uid, options)``,
     starting one if needed.
 
     ``not_before``: absolute epoch seconds before which no poll serves this waiter (``None``: due at once).
-    ``created_after`` is normalised to UTC.
+    ``created_after`` is normalised to UTC. ``wanted``: see :class:`Waiter`.
     """
     pollers = _pollers_of_running_loop()
     key: PollerKey = (poller_class, conn_id, project_uid, options)
@@ -417,6 +421,7 @@ def register(
         created_after=created_after.astimezone(timezone.utc) if created_after is not None else None,
         poll_interval=poll_interval,
         not_before=not_before if not_before is not None else 0.0,
+        wanted=wanted,
     )
     if poller is None or poller.stopped:
         poller = poller_class(key, retry_policy=retry_policy, registry=pollers)

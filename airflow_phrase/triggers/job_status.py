@@ -229,6 +229,7 @@ class PhraseJobStatusTrigger(SharedPollTrigger):
             poll_interval=self.poll_interval,
             not_before=self.not_before,
             retry_policy=retry_policy_of(self.retry_policy),
+            wanted=frozenset(self.job_uids),
         )
         self.log.info(
             "Waiting for %s (first poll not before %s, then every %g s; deadline %s; %d wait(s) share the "

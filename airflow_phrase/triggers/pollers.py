@@ -6,10 +6,14 @@
 * :class:`NotReadyJobsPoller`: ``GET /api2/v2/projects/{projectUid}/jobs?notReady=true`` (workflow level
   1), every page: the jobs whose import has not finished or failed. Items:
   :class:`~airflow_phrase.models.JobPartV2` by job uid. A waited job that is *not* listed is imported.
-* :class:`JobStatusPoller`: ``GET /api2/v2/projects/{projectUid}/jobs?status=...&workflowLevel=N``, every
-  page: the jobs of one workflow level in the statuses that end a wait (the waited statuses and the ones
-  that end it otherwise). Options: ``(workflow_level, statuses)``. A waited job that is not listed is still
-  on its way.
+* :class:`JobStatusPoller`: the jobs of one workflow level in the statuses that end a wait (the waited
+  statuses and the ones that end it otherwise), read the cheaper way
+  (:mod:`airflow_phrase.hooks.job_status_reads`): page 0 of
+  ``GET /api2/v2/projects/{projectUid}/jobs?status=...&workflowLevel=N``, then the rest of the listing or
+  ``POST /api2/v1/projects/{projectUid}/jobs/search`` for the jobs its waiters wait for
+  (:attr:`~airflow_phrase.triggers.coalescing.Waiter.wanted`), whichever takes fewer calls: at most
+  ``1 + ceil(waited jobs / 50)`` calls a poll, whatever the project's history. Options:
+  ``(workflow_level, statuses)``. A waited job in neither answer is still on its way.
 """
 
 from __future__ import annotations
@@ -85,16 +89,20 @@ class JobStatusPoller(SharedPoller[JobPartV2]):
     async def fetch(self, hook: PhraseTmsHook, date_from: datetime | None) -> dict[str, JobPartV2]:
         options: tuple[int | None, tuple[str, ...]] = self.options  # type: ignore[assignment]
         workflow_level, statuses = options
-        jobs: dict[str, JobPartV2] = {}
-        async for job in hook.a_iter_jobs(
+        return await hook.a_find_jobs_in_statuses(
             self.project_uid,
+            self.wanted(),
             statuses=statuses,
             workflow_level=workflow_level,
-            page_size=JOBS_PAGE_SIZE,
             on_page=self._count,
-        ):
-            jobs[job.uid] = job
-        return jobs
+        )
+
+    def wanted(self) -> frozenset[str] | None:
+        """The jobs the waiters wait for (``None`` if one of them did not say: the whole listing)."""
+        waited = [waiter.wanted for waiter in self.waiters]
+        if any(uids is None for uids in waited):
+            return None
+        return frozenset().union(*waited)  # type: ignore[arg-type]
 
     def _count(self) -> None:
         self.calls += 1

@@ -16,6 +16,7 @@ from airflow_phrase.models import JobCreateRequest
 
 WEBSITE = "prjWebsite000000000001"  # targets de, fr_fr, ja; no workflow steps
 JOBS_PATH = re.compile(r"^/api2/v2/projects/[^/]+/jobs$")
+SEARCH_PATH = re.compile(r"^/api2/v1/projects/[^/]+/jobs/search$")
 DOCS_GIT = "1001"
 
 
@@ -43,7 +44,7 @@ def create_jobs(conn_id: str, project_uid: str = WEBSITE, path: str = "docs/guid
         hook.close()
 
 
-def clone_jobs(emulator: Any, template_uid: str, count: int) -> list[str]:
+def clone_jobs(emulator: Any, template_uid: str, count: int, prefix: str = "jobClone") -> list[str]:
     """``count`` copies of an existing job of the in-process emulator (new uids, same everything else)."""
     state = emulator.services.state
     uids = []
@@ -51,12 +52,41 @@ def clone_jobs(emulator: Any, template_uid: str, count: int) -> list[str]:
         template = state._jobs[template_uid]
         for number in range(count):
             job = copy.copy(template)
-            job.uid = f"jobClone{number:014d}"
+            job.uid = f"{prefix}{number:014d}"
             if hasattr(job, "status_changes"):
                 job.status_changes = list(template.status_changes)
             state._jobs[job.uid] = job
             uids.append(job.uid)
     return uids
+
+
+def add_completed_history(emulator: Any, template_uid: str, count: int) -> list[str]:
+    """``count`` jobs ``COMPLETED`` long ago in the template's project: a long-lived project's history."""
+    uids = clone_jobs(emulator, template_uid, count, prefix="jobHistory")
+    for uid in uids:
+        emulator.services.state.script_job(uid, status="COMPLETED")
+    return uids
+
+
+def search_calls(emulator: Any, since: int = 0) -> list[Any]:
+    """``POST /api2/v1/projects/{p}/jobs/search`` journal entries with ``seq > since``."""
+    return [
+        e for e in emulator.admin.journal(since=since) if e.method == "POST" and SEARCH_PATH.match(e.path)
+    ]
+
+
+def calls_per_poll(emulator: Any, since: int = 0) -> list[int]:
+    """The status reads of each poll (or poke): a listing's page 0 starts one; searches and later pages
+    belong to it."""
+    polls: list[int] = []
+    for entry in emulator.admin.journal(since=since):
+        if entry.method == "GET" and JOBS_PATH.match(entry.path) and entry.param("pageNumber") in ("0", None):
+            polls.append(1)
+        elif (entry.method == "GET" and JOBS_PATH.match(entry.path)) or (
+            entry.method == "POST" and SEARCH_PATH.match(entry.path)
+        ):
+            polls[-1] += 1
+    return polls
 
 
 def listing_calls(emulator: Any, since: int = 0) -> list[Any]:
