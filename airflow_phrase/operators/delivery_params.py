@@ -81,6 +81,13 @@ class TargetFileArgs(_Args):
 
         return check_file_pattern(value)
 
+    @field_validator("base_path")
+    @classmethod
+    def _absolute_location(cls, value: str) -> str:
+        from airflow_phrase.operators.target_file import check_base_path
+
+        return check_base_path(value)
+
 
 __all__ = [
     "DEFAULT_FILE_PATTERN",

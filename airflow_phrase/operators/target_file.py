@@ -18,8 +18,9 @@ Each job's file goes to ``<base_path>/<file_pattern>``; the pattern's placeholde
 ``{workflow_level}`` the job's workflow level
 =================  ===========================================================================
 
-The default ``{target_lang}/{path}`` writes ``de/docs/guides/install.md``. A rendered name is relative:
-leading slashes are dropped and ``..`` segments refused.
+The default ``{target_lang}/{path}`` writes ``de/docs/guides/install.md``. A pattern that is absolute
+(``/etc/{path}``, a URL) or has a ``..`` segment is refused before any call; in a name rendered from
+what Phrase says, leading slashes are dropped and ``..`` segments refused.
 
 Never a half-written file: each file is streamed to a temporary name in the same folder
 (``.<name>.<random>.part``) and moved into place once complete; a failed download removes it.
@@ -42,6 +43,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import closing, suppress
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from airflow_phrase.identifiers import RENDERED_NONE
 from airflow_phrase.links import PhraseProjectLink
 from airflow_phrase.operators.delivery import DeliveryJob, DeliveryState
 from airflow_phrase.operators.delivery_base import PhraseDeliveryOperator
@@ -68,11 +70,26 @@ RECORD_FOLDER = ".phrase-delivery"
 
 
 def check_file_pattern(pattern: str) -> str:
-    """``pattern`` if it uses only :data:`PLACEHOLDERS` (``ValueError`` naming the unknown ones)."""
+    """``pattern`` if it names a file under the base path with :data:`PLACEHOLDERS` only; else a
+    ``ValueError`` saying what is wrong and the fix: an unknown placeholder, a placeholder with a
+    conversion or format spec (``{path!r}``, ``{target_lang:>9}``), no placeholder at all, an absolute
+    path or URL, or a ``..`` segment. (What Phrase puts into the placeholders is checked per job by
+    :func:`render_file_name`.)"""
     try:
-        fields = [name for _, name, _, _ in string.Formatter().parse(pattern) if name is not None]
+        parsed = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(pattern)]
     except ValueError as error:
         raise ValueError(f"is not a valid pattern ({error}); e.g. '{{target_lang}}/{{path}}'") from None
+    fields = [name for name, _, _ in parsed if name is not None]
+    styled = sorted(
+        "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+        for name, spec, conversion in parsed
+        if name is not None and (spec or conversion)
+    )
+    if styled:
+        raise ValueError(
+            f"uses {', '.join(styled)}: placeholders take no conversion or format spec; write them plain, "
+            "e.g. '{target_lang}/{path}'"
+        )
     unknown = sorted({name for name in fields if name not in PLACEHOLDERS})
     if unknown:
         raise ValueError(
@@ -83,7 +100,50 @@ def check_file_pattern(pattern: str) -> str:
         raise ValueError(
             "has no placeholder: every job would write the same file; e.g. '{target_lang}/{path}'"
         )
+    literal = pattern.replace("\\", "/")
+    if literal.startswith("/") or "://" in literal:
+        raise ValueError(
+            f"{pattern!r} is absolute: the pattern names a file under base_path; put the location into "
+            "base_path instead, e.g. base_path='file:///srv/l10n', file_pattern='{target_lang}/{path}'"
+        )
+    sample = literal.format(**dict.fromkeys(PLACEHOLDERS, "x"))
+    if ".." in sample.split("/"):
+        raise ValueError(
+            f"{pattern!r} climbs out of base_path with '..'; name a file under base_path (to write "
+            "elsewhere, change base_path)"
+        )
     return pattern
+
+
+def check_base_path(value: str) -> str:
+    """``value`` if it is an absolute location: a local absolute path (``/srv/l10n``) or a URL with a
+    scheme and, but for ``file://``, a bucket or host (``file:///srv/l10n``, ``s3://bucket/prefix``).
+    Else a ``ValueError`` with the fix: a relative path would be resolved against the worker's working
+    directory, and ``file://dir/sub`` names a host ``dir``, which fsspec writes under it too."""
+    from urllib.parse import urlsplit
+
+    if value == RENDERED_NONE:
+        raise ValueError(
+            "'None' is what a template renders from an XCom or param that holds None; check that the "
+            "param is set"
+        )
+    fix = "give an absolute path ('/srv/l10n') or a URL ('file:///srv/l10n', 's3://bucket/prefix')"
+    if "://" not in value:
+        if not value.startswith("/"):
+            raise ValueError(
+                f"{value!r} is relative: it would be resolved against the worker's working directory; {fix}"
+            )
+        return value
+    parts = urlsplit(value)
+    if parts.scheme == "file":
+        if parts.netloc not in ("", "localhost"):
+            raise ValueError(
+                f"{value!r} names the host {parts.netloc!r}, not a folder; a local folder takes three "
+                f"slashes: 'file:///{parts.netloc}{parts.path}' (or {fix})"
+            )
+    elif not parts.scheme or not parts.netloc:
+        raise ValueError(f"{value!r} names no bucket or host; {fix}")
+    return value
 
 
 def render_file_name(pattern: str, job: DeliveryJob, project_uid: str) -> str:
@@ -171,8 +231,20 @@ class PhraseDownloadTargetFileOperator(PhraseDeliveryOperator):
     def validated_args(self) -> TargetFileArgs:
         """The rendered arguments, validated (raises ``AirflowFailException`` naming the bad ones)."""
         from airflow_phrase.operators.delivery_params import TargetFileArgs
+        from airflow_phrase.validation import invalid_arguments
 
-        return self.validate_template_fields(TargetFileArgs, **{"base_path": str(self.base_path)})
+        args: TargetFileArgs = self.validate_template_fields(
+            TargetFileArgs, **{"base_path": str(self.base_path)}
+        )
+        try:
+            self.base(args)
+        except ValueError as error:  # e.g. "Unsupported filesystem: 's4'": no fsspec filesystem for it
+            problem = (
+                f"base_path: {error}; use a scheme Airflow's object storage has a filesystem for (file, s3, "
+                "gs, ... with its provider installed)"
+            )
+            raise invalid_arguments(self.task_id, [problem]) from None
+        return args
 
     def validate_template_fields(self, model_cls: Any, **extra: Any) -> Any:
         from airflow_phrase.validation import validate_params
@@ -351,4 +423,10 @@ class PhraseDownloadTargetFileOperator(PhraseDeliveryOperator):
         }
 
 
-__all__ = ["PLACEHOLDERS", "PhraseDownloadTargetFileOperator", "check_file_pattern", "render_file_name"]
+__all__ = [
+    "PLACEHOLDERS",
+    "PhraseDownloadTargetFileOperator",
+    "check_base_path",
+    "check_file_pattern",
+    "render_file_name",
+]
