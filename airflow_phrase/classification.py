@@ -21,7 +21,7 @@ Which failures the hook retries depends on what a repetition costs (:data:`RETRY
 ==========================================  =========  ==========  =============
 request (:class:`RequestKind`)               transient  ambiguous   rejected
 ==========================================  =========  ==========  =============
-reads (GET), ``READ``                        retried    retried     never
+reads (GET, job-search POST), ``READ``       retried    retried     never
 login POST, ``LOGIN``                        retried    retried     never
 start-download POST, ``START_DOWNLOAD``      retried    retried     never
 target-file PUT, ``START_TARGET_FILE``       retried    retried     never
@@ -83,7 +83,7 @@ class TransportKind(str, Enum):
 class RequestKind(str, Enum):
     """What repeating a request costs; decides which failures the hook retries (:data:`RETRY_TABLE`)."""
 
-    #: GET: reading twice changes nothing.
+    #: GET, and ``POST /api2/v1/projects/{projectUid}/jobs/search``: reading twice changes nothing.
     READ = "read"
     #: ``POST /api2/v3/auth/login``: a repeat only issues another token.
     LOGIN = "login"

@@ -15,6 +15,16 @@ stay ``NEW`` for the whole window. Both sides then wait on all N jobs for the sa
 Calls are counted from the emulator's journal and divided by the intervals the window spans. The
 coalesced listing costs one page per 50 jobs that have already ended (at least one): the last line shows
 the pages of one listing once all N jobs are completed. Figures are printed, never asserted.
+
+**Large history** (``--history 5000 --history-waiting 10``): a long-lived project holds thousands of jobs
+completed long ago. On a fresh emulator, ``--history`` jobs are ``COMPLETED`` and ``--history-waiting``
+stay ``NEW``; printed beside each other, the calls of one poll of
+
+* **the listing** (what the poller did before): every page of the jobs in the statuses that end a wait
+  (``GET /api2/v2/projects/{p}/jobs?status=...``), one page per 50 jobs of history;
+* **the choice** (what it does now): page 0, then the search for the waited jobs
+  (``POST /api2/v1/projects/{p}/jobs/search``) when that is shorter than the rest of the listing,
+  measured over a window of coalesced triggers (one per waiting job).
 """
 
 from __future__ import annotations
@@ -35,6 +45,7 @@ PROJECT = "prjWebsite000000000001"
 API_TOKEN = "demo-api-token-0123456789"  # the emulator seed's public demo token
 LISTING = re.compile(r"^/api2/v2/projects/[^/]+/jobs$")
 ONE_JOB = re.compile(r"^/api2/v1/projects/[^/]+/jobs/[^/]+$")
+SEARCH = re.compile(r"^/api2/v1/projects/[^/]+/jobs/search$")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -42,6 +53,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--jobs", type=int, default=1000)
     parser.add_argument("--window", type=float, default=3.0, help="seconds both sides wait")
     parser.add_argument("--poll-interval", type=float, default=1.0)
+    parser.add_argument("--history", type=int, default=5000, help="jobs COMPLETED long ago (large history)")
+    parser.add_argument("--history-waiting", type=int, default=10, help="jobs waited for (large history)")
     return parser.parse_args(list(argv) if argv is not None else None)
 
 
@@ -90,10 +103,41 @@ def _make_jobs(emulator: Any, count: int) -> list[str]:
     return uids
 
 
-def _count(emulator: Any, since: int, pattern: re.Pattern[str]) -> int:
+def _count(emulator: Any, since: int, pattern: re.Pattern[str], method: str = "GET") -> int:
     return sum(
-        1 for e in emulator.services.journal.entries(since) if e.method == "GET" and pattern.match(e.path)
+        1 for e in emulator.services.journal.entries(since) if e.method == method and pattern.match(e.path)
     )
+
+
+def _history_figures(emulator: Any, history: int, waiting: int, interval: float) -> tuple[int, float, int]:
+    """``(calls of one full listing, calls per poll of the choice, polls)`` in a project with ``history``
+    completed jobs and ``waiting`` jobs waited for (a fresh emulator state)."""
+    from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
+    from airflow_phrase.triggers.job_status import listing_options
+
+    emulator.reset()
+    emulator.admin.configure(job_completion_delay=None)
+    uids = _make_jobs(emulator, history + waiting)
+    for uid in uids[:history]:
+        emulator.services.state.script_job(uid, status="COMPLETED")
+    waited = uids[history:]
+    level, statuses = listing_options(["COMPLETED"], None)
+    since = _last_seq(emulator)
+    hook = PhraseTmsHook(CONN_ID)
+    try:
+        sum(1 for _ in hook.iter_jobs(PROJECT, statuses=statuses, workflow_level=level, page_size=50))
+    finally:
+        hook.close()
+    listing = _count(emulator, since, LISTING)
+    since = _last_seq(emulator)
+    asyncio.run(_coalesced(waited, 2.5 * interval, interval))
+    polls = sum(
+        1
+        for e in emulator.services.journal.entries(since)
+        if e.method == "GET" and LISTING.match(e.path) and e.param("pageNumber") in ("0", None)
+    )
+    calls = _count(emulator, since, LISTING) + _count(emulator, since, SEARCH, "POST")
+    return listing, calls / max(polls, 1), polls
 
 
 def _last_seq(emulator: Any) -> int:
@@ -158,6 +202,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         since = _last_seq(emulator)
         asyncio.run(_coalesced(uids, 0.01 + args.poll_interval, args.poll_interval))
         all_done = _count(emulator, since, LISTING)
+        listing, choice, polls = _history_figures(
+            emulator, args.history, args.history_waiting, args.poll_interval
+        )
     intervals = args.window / args.poll_interval
     print(
         f"{args.jobs} jobs waiting to be COMPLETED, "
@@ -171,6 +218,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "not answer them all in time: against Phrase, 6,000 calls a minute, it would be rate limited)"
     )
     print(f"one coalesced listing once all {args.jobs} jobs are COMPLETED: {all_done} page call(s)")
+    print()
+    print(
+        f"large history: {args.history} jobs COMPLETED long ago, {args.history_waiting} waiting "
+        f"(calls per poll interval; the choice over {polls} poll(s))"
+    )
+    print(f"{'listing every page (before)':<34}{listing:>8}")
+    print(f"{'page 0, then search (now)':<34}{choice:>8.1f}")
     return 0
 
 

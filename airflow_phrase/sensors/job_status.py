@@ -3,9 +3,12 @@
 Deferrable by default: it looks once on the worker and, unless every job is already there, hands the wait
 to :class:`~airflow_phrase.triggers.job_status.PhraseJobStatusTrigger` in the triggerer, where every task
 waiting on jobs of the same project shares one paged listing per interval. ``deferrable=False`` waits
-with ``mode="poke"`` or ``"reschedule"``. Each look is one listing of the jobs in the statuses that end a
-wait (``GET /api2/v2/projects/{projectUid}/jobs?status=...&workflowLevel=N``), with the trigger's
-verdict (:func:`~airflow_phrase.triggers.job_status.job_progress`): poke and triggerer agree.
+with ``mode="poke"`` or ``"reschedule"``. Each look reads the jobs in the statuses that end a wait as the
+trigger's poll does (:meth:`~airflow_phrase.hooks.phrase_tms.PhraseTmsHook.find_jobs_in_statuses`: page 0
+of ``GET /api2/v2/projects/{projectUid}/jobs?status=...&workflowLevel=N``, then the rest of it or
+``POST /api2/v1/projects/{projectUid}/jobs/search`` for the waited jobs, at most ``1 + ceil(n / 50)``
+calls whatever the project's history), with the trigger's verdict
+(:func:`~airflow_phrase.triggers.job_status.job_progress`): poke and triggerer agree.
 
 A job ``CANCELLED``, ``DECLINED`` or ``REJECTED`` ends its own wait: it is reported (log and XCom
 ``ended_otherwise``) and does not block the others; with ``fail_on_ended_otherwise=True`` the sensor

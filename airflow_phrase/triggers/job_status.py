@@ -1,11 +1,14 @@
 """``PhraseJobStatusTrigger``: wait in the triggerer until jobs of a project reach a status.
 
 Linguists finish jobs on their own time: hours or days. Instead of one ``GET`` per job and interval,
-every trigger waiting on jobs of a project (and workflow level, and set of statuses) shares one paged
-listing per interval: ``GET /api2/v2/projects/{projectUid}/jobs?status=...&workflowLevel=N`` (see
-:mod:`airflow_phrase.triggers.coalescing`). The listing asks for the jobs in the statuses that end a
-wait (the ``target_statuses`` and :data:`ENDED_OTHERWISE`), so 1,000 waiting jobs cost one call per 50
-jobs that have already ended, and at least one call, per interval, whatever the number of waiting tasks.
+every trigger waiting on jobs of a project (and workflow level, and set of statuses) shares one read per
+interval (see :mod:`airflow_phrase.triggers.coalescing`) of the jobs in the statuses that end a wait (the
+``target_statuses`` and :data:`ENDED_OTHERWISE`): page 0 of
+``GET /api2/v2/projects/{projectUid}/jobs?status=...&workflowLevel=N``, then the rest of that listing or
+``POST /api2/v1/projects/{projectUid}/jobs/search`` for the jobs the triggers wait for (each registers its
+``job_uids`` as its waiter's ``wanted``), whichever takes fewer calls
+(:mod:`airflow_phrase.hooks.job_status_reads`): at most ``1 + ceil(waited jobs / 50)`` calls per
+interval, whatever the number of waiting tasks and the project's history.
 
 What ends the wait of one job:
 
