@@ -12,8 +12,13 @@ from airflow_phrase.operators.delivery_base import PhraseDeliveryOperator
 
 if TYPE_CHECKING:
     from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
+    from airflow_phrase.models import JobExport
     from airflow_phrase.operators.delivery import ExportRecordStore
     from airflow_phrase.operators.delivery_params import ExportArgs
+
+
+#: The export record's state of jobs whose export call was sent but not answered (yet).
+SENDING = "sending"
 
 
 class PhraseExportJobsToRepositoryOperator(PhraseDeliveryOperator):
@@ -96,6 +101,7 @@ class PhraseExportJobsToRepositoryOperator(PhraseDeliveryOperator):
             already: list[DeliveryJob] = []
             todo: list[DeliveryJob] = []
             in_flight: dict[str, list[str]] = {}
+            unsure: list[str] = []
             for job in jobs:
                 seen = None if args.force else record.get(job.uid)
                 if seen is None or not record_matches(seen, job) or seen.get("state") == "failed":
@@ -106,6 +112,8 @@ class PhraseExportJobsToRepositoryOperator(PhraseDeliveryOperator):
                     in_flight.setdefault(str(seen["async_request_id"]), []).append(job.uid)
                 elif status_unchanged_since(hook, args.project_uid, job, seen):
                     already.append(job)
+                    if seen.get("state") == SENDING:  # an earlier try's export call went unanswered
+                        unsure.append(job.uid)
                 else:  # re-opened and completed again since it was exported
                     todo.append(job)
             state = self.start_state(context, args.project_uid, todo)
@@ -119,9 +127,15 @@ class PhraseExportJobsToRepositoryOperator(PhraseDeliveryOperator):
                     record.where,
                     ", ".join(f"{job.uid} ({job.status})" for job in state.already),
                 )
+            if unsure:
+                self.log.warning(
+                    "Not exported again: Phrase may have exported %s in an earlier try whose answer was "
+                    "lost; if the files are not in the repository, run with force=True",
+                    ", ".join(unsure),
+                )
             todo = state.unstarted()
             if todo:
-                export = hook.export_jobs_to_repository(args.project_uid, [job.uid for job in todo])
+                export = self._export_at_most_once(hook, record, args.project_uid, todo)
                 request_id = export.async_request_id
                 self.log.info(
                     "Phrase accepted the export of %d job(s)%s", len(todo),
@@ -138,6 +152,41 @@ class PhraseExportJobsToRepositoryOperator(PhraseDeliveryOperator):
                 else:  # the spec's answer: no async request; Phrase runs the export after answering
                     state.ready.update({job.uid: "" for job in todo})
             return self.advance(context, hook, state)
+
+    def _export_at_most_once(
+        self, hook: PhraseTmsHook, record: ExportRecordStore, project_uid: str, todo: list[DeliveryJob]
+    ) -> JobExport:
+        """``POST .../jobs/export`` for ``todo``, recorded first as being sent.
+
+        Phrase runs an export after answering and cannot be asked whether it did: after an ambiguous
+        failure (5xx, timeout, a dropped answer) the jobs may be exported, and a retry would export every
+        one of them again. So the record says ``"sending"`` before the call, and such a failure fails the task
+        without retries (``AirflowFailException``) naming the jobs; later tries and runs do not export them
+        again at the same state (``force=True`` does). A failure Phrase certainly did not act on
+        (transient after every retry, rejected) marks them failed: a retry exports them.
+        """
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from airflow_phrase.exceptions import PhraseApiError, PhraseConnectionError
+        from airflow_phrase.operators.delivery import now_iso
+
+        for job in todo:
+            record.set(job.uid, {**job.record_fields(), "state": SENDING, "at": now_iso()})
+        try:
+            return hook.export_jobs_to_repository(project_uid, [job.uid for job in todo])
+        except (PhraseApiError, PhraseConnectionError) as error:
+            if not error.ambiguous:
+                for job in todo:
+                    record.set(job.uid, {**job.record_fields(), "state": "failed", "at": now_iso()})
+                raise
+            uids = ", ".join(job.uid for job in todo)
+            raise AirflowFailException(
+                f"Phrase may have exported job(s) {uids} of project {project_uid}: the export call failed "
+                f"after it was sent ({error}). Not retried, so that no job is exported twice. Check the "
+                "repository: if the translated files arrived, nothing is left to do (later runs do not "
+                "export these jobs again at their current state); if not, run the task again with "
+                "force=True."
+            ) from None
 
     def complete(self, context: Any, hook: PhraseTmsHook, state: DeliveryState) -> dict[str, Any]:
         from airflow_phrase.operators.delivery import now_iso

@@ -71,3 +71,79 @@ def test_a_base_path_that_is_not_an_absolute_location_is_refused_before_any_call
 
     assert calls(emulator) == []
     assert list(tmp_path.iterdir()) == []
+
+
+EXPORT_POST = r"/api2/v3/projects/[^/]+/jobs/export"
+
+
+def export_runs(uids: list[str], stores: Any, tries: int = 3, **kwargs: Any) -> list[Any]:
+    """Up to ``tries`` tries of one export task instance, as Airflow retries it: the outcome of each."""
+    from airflow_phrase.operators.export import PhraseExportJobsToRepositoryOperator
+    from tests.operators.conftest import RecordingTaskInstance
+
+    context = run_context(stores)
+    outcomes: list[Any] = []
+    for try_number in range(1, tries + 1):
+        operator = PhraseExportJobsToRepositoryOperator(
+            task_id="export", project_uid=WEBSITE, job_uids=uids, poll_interval=0.2, deferrable=True, **kwargs
+        )
+        try:
+            outcomes.append(
+                run_to_the_end(operator, {**context, "ti": RecordingTaskInstance(try_number=try_number)})
+            )
+            return outcomes
+        except AirflowFailException as error:  # Airflow does not retry these
+            outcomes.append(error)
+            return outcomes
+        except Exception as error:  # Airflow retries these
+            outcomes.append(error)
+    return outcomes
+
+
+def exported_jobs(emulator: Any) -> list[str]:
+    return sorted(str(export["jobUid"]) for export in emulator.admin.snapshot()["exports"])
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [{"status": 500, "afterHandler": True}, {"drop": True, "afterHandler": True}, {"status": 502}],
+    ids=["500-after-export", "answer-dropped-after-export", "502"],
+)
+def test_an_export_whose_answer_is_lost_is_not_exported_again(emulator: Any, fault: dict[str, Any]) -> None:
+    from tests.operators.test_delivery_operators import AssetStores, complete_all
+    from tests.triggers.jobs_support import create_jobs
+
+    uids = create_jobs("phrase_tms_default")
+    complete_all(emulator, uids)
+    stores = AssetStores()
+    emulator.admin.set_faults([{"method": "POST", "path": EXPORT_POST, "sequence": [fault]}])
+
+    outcomes = export_runs(uids, stores)
+
+    # Phrase may have exported (and with an after-handler fault did): the task fails at once, saying so
+    # and how to export again; a retry would only export every job a second time.
+    assert len(outcomes) == 1 and isinstance(outcomes[0], AirflowFailException), outcomes
+    message = str(outcomes[0])
+    assert all(uid in message for uid in uids) and "force=True" in message and "repository" in message
+    # A rerun (cleared by hand, or the next DAG run) exports nothing again either: it reports them.
+    again = export_runs(uids, stores)
+    assert again[-1]["exported"] == [] and sorted(i["uid"] for i in again[-1]["already_exported"]) == uids
+    posts = [e for e in emulator.admin.journal() if e.method == "POST" and e.path.endswith("/jobs/export")]
+    assert len(posts) == 1
+    assert exported_jobs(emulator) in ([], sorted(uids))  # once at most: none if the fault came first
+
+
+def test_an_export_phrase_certainly_did_not_take_is_exported_by_the_retry(emulator: Any) -> None:
+    from tests.operators.test_delivery_operators import AssetStores, complete_all
+    from tests.triggers.jobs_support import create_jobs
+
+    uids = create_jobs("phrase_tms_default")
+    complete_all(emulator, uids)
+    busy = {"status": 503}  # transient: Phrase did not act on it; the hook tries 3 times
+    emulator.admin.set_faults([{"method": "POST", "path": EXPORT_POST, "sequence": [busy, busy, busy]}])
+
+    outcomes = export_runs(uids, AssetStores())
+
+    assert len(outcomes) == 2 and not isinstance(outcomes[0], AirflowFailException), outcomes
+    assert sorted(item["uid"] for item in outcomes[1]["exported"]) == uids
+    assert exported_jobs(emulator) == sorted(uids)
