@@ -119,7 +119,8 @@ def check_base_path(value: str) -> str:
     """``value`` if it is an absolute location: a local absolute path (``/srv/l10n``) or a URL with a
     scheme and, but for ``file://``, a bucket or host (``file:///srv/l10n``, ``s3://bucket/prefix``).
     Else a ``ValueError`` with the fix: a relative path would be resolved against the worker's working
-    directory, and ``file://dir/sub`` names a host ``dir``, which fsspec writes under it too."""
+    directory, ``file://dir/sub`` names a host ``dir``, which fsspec writes under it too, and credentials
+    (``s3://key:secret@bucket``) would show wherever the path does (refused without echoing them)."""
     from urllib.parse import urlsplit
 
     if value == RENDERED_NONE:
@@ -135,6 +136,11 @@ def check_base_path(value: str) -> str:
             )
         return value
     parts = urlsplit(value)
+    if "@" in parts.netloc:  # never echoed: it holds a secret
+        raise ValueError(
+            "holds a user name or password (user:secret@...), which would show in the task log, XCom and "
+            "rendered fields; put credentials into the storage connection (object_storage_conn_id)"
+        )
     if parts.scheme == "file":
         if parts.netloc not in ("", "localhost"):
             raise ValueError(

@@ -147,3 +147,18 @@ def test_an_export_phrase_certainly_did_not_take_is_exported_by_the_retry(emulat
     assert len(outcomes) == 2 and not isinstance(outcomes[0], AirflowFailException), outcomes
     assert sorted(item["uid"] for item in outcomes[1]["exported"]) == uids
     assert exported_jobs(emulator) == sorted(uids)
+
+
+@pytest.mark.parametrize(
+    "base_path", ["s3://AKIAEXAMPLE:Bucket-Secret-9d2e@l10n-bucket/site", "gs://token-only@bucket/site"]
+)
+def test_credentials_in_the_base_path_are_refused_without_showing_them(emulator: Any, base_path: str) -> None:
+    # The base path goes to the task log, XCom (base_path, url) and rendered fields: credentials belong
+    # in the storage connection (object_storage_conn_id).
+    with pytest.raises(
+        AirflowFailException, match=r"base_path: .*user name or password.*object_storage_conn_id"
+    ) as raised:
+        run_to_the_end(download(base_path), run_context())
+
+    assert "Bucket-Secret-9d2e" not in str(raised.value) and "token-only" not in str(raised.value)
+    assert calls(emulator) == []
