@@ -170,8 +170,17 @@ def render_file_name(pattern: str, job: DeliveryJob, project_uid: str) -> str:
         workflow_level=job.workflow_level or 1,
     )
     parts = [part for part in rendered.replace("\\", "/").split("/") if part not in ("", ".")]
-    if not parts or ".." in parts:
-        raise ValueError(f"file_pattern renders {rendered!r} for job {job.uid}, which leaves the base path")
+    if not parts:
+        raise ValueError(
+            f"job {job.uid}: file_pattern {pattern!r} renders an empty name; add {{filename}} or {{job_uid}}"
+        )
+    if ".." in parts:  # the pattern itself cannot climb (check_file_pattern): Phrase's names do
+        raise ValueError(
+            f"job {job.uid}: its name {rendered!r} leaves the base path: Phrase gave the folder "
+            f"{job.remote_folder!r} and the file name {name!r}; nothing was downloaded. Check the file's "
+            "path in the connector, or name the files without Phrase's folder, e.g. "
+            "file_pattern='{target_lang}/{job_uid}{ext}'"
+        )
     return posixpath.join(*parts)
 
 
@@ -317,7 +326,7 @@ class PhraseDownloadTargetFileOperator(PhraseDeliveryOperator):
             try:
                 names = {job.uid: render_file_name(args.file_pattern, job, args.project_uid) for job in jobs}
             except ValueError as error:
-                raise AirflowFailException(f"Task {self.task_id!r}: file_pattern: {error}") from None
+                raise AirflowFailException(f"Task {self.task_id!r}: {error}") from None
             if len(set(names.values())) < len(names):
                 raise AirflowFailException(
                     f"Task {self.task_id!r}: file_pattern: {args.file_pattern!r} gives several jobs the same "

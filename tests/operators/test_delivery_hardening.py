@@ -19,7 +19,7 @@ def download(base_path: str, **kwargs: Any) -> PhraseDownloadTargetFileOperator:
     return PhraseDownloadTargetFileOperator(
         task_id="download_translations",
         project_uid=WEBSITE,
-        job_uids=["jobPart000000000000001"],
+        job_uids=kwargs.pop("job_uids", ["jobPart000000000000001"]),
         base_path=base_path,
         poll_interval=0.2,
         **kwargs,
@@ -162,3 +162,28 @@ def test_credentials_in_the_base_path_are_refused_without_showing_them(emulator:
 
     assert "Bucket-Secret-9d2e" not in str(raised.value) and "token-only" not in str(raised.value)
     assert calls(emulator) == []
+
+
+def test_a_name_from_phrase_that_climbs_out_writes_nothing_and_says_whose_name_it_is(
+    emulator: Any, tmp_path: Path
+) -> None:
+    from tests.operators.test_delivery_operators import complete_all
+    from tests.triggers.jobs_support import create_jobs
+
+    emulator.admin.configure(target_file_delay=0.0)
+    uids = create_jobs("phrase_tms_default")
+    complete_all(emulator, uids)
+    with emulator.services.state._lock:  # a connector folder Phrase reports as "../../escape"
+        emulator.services.state._jobs[uids[0]].remote_folder = "../../escape"
+    base = tmp_path / "base"
+
+    with pytest.raises(AirflowFailException) as raised:
+        run_to_the_end(download(str(base), job_uids=uids, deferrable=False), run_context())
+
+    message = str(raised.value)
+    # The pattern is fine: the folder Phrase gave is not, and the message says so and what to do.
+    assert f"job {uids[0]}" in message and "'../../escape'" in message and "Phrase" in message
+    assert "{job_uid}" in message  # a pattern without Phrase's folder delivers it
+    assert "file_pattern: file_pattern" not in message
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+    assert not [m for m, path in calls(emulator) if m == "PUT" and path.endswith("/targetFile")]
