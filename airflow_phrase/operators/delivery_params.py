@@ -27,11 +27,25 @@ def _blank_to_none(value: Any) -> Any:
 def _statuses(value: Any) -> Any:
     from airflow_phrase.triggers.job_status import target_statuses_of
 
-    return list(target_statuses_of(_blank_to_none(value)))
+    if _blank_to_none(value) is None:  # given, but rendered empty: not the default in disguise
+        raise ValueError(
+            f"rendered {value!r}: give the statuses, e.g. ['COMPLETED'], or leave the argument out for "
+            "the default (COMPLETED)"
+        )
+    try:
+        return list(target_statuses_of(value))
+    except ValueError as error:  # its message names the field already; validate_params names it too
+        raise ValueError(str(error).removeprefix("target_statuses: ")) from None
+
+
+def _level(value: Any) -> Any:
+    if isinstance(value, bool):  # int(True) == 1: a flag given by mistake must not pass as level 1
+        raise ValueError(f"is {value!r}, a flag; give the workflow level as a number, 1 to 15")
+    return _blank_to_none(value)
 
 
 JobUids = Annotated[list[PhraseUid], BeforeValidator(coerce_list)]
-WorkflowLevel = Annotated[Annotated[int, Field(ge=1, le=15)] | None, BeforeValidator(_blank_to_none)]
+WorkflowLevel = Annotated[Annotated[int, Field(ge=1, le=15)] | None, BeforeValidator(_level)]
 
 
 class _Args(BaseModel):
