@@ -4,23 +4,27 @@
 Scheduled on the Asset alias `phrase_tms_new_jobs`: runs whenever `phrase_connector_ingestion` (or
 `phrase_manual_ingestion`) created new jobs, and closes the loop for them.
 
-1. **select_jobs**: the new jobs of the triggering Asset events (`job_uids` of their extra), or, run by
-   hand, Params `project_uid` with `job_uids` or `all_completed` (every job of the project in a target
-   status now).
-2. **wait_for_completion** (`PhraseJobStatusSensor`, deferrable): waits in the triggerer until each job is
-   `COMPLETED` (Param `target_statuses`; `workflow_level` for a workflow step). All waits of a project
-   share one paged status listing per interval. A job `CANCELLED`, `DECLINED` or `REJECTED` ends its
-   own wait: it is reported in the summary and does not hold the others.
-3. **export_to_repository** (`PhraseExportJobsToRepositoryOperator`, `delivery_mode` `repository`):
-   Phrase pushes the translations to the connector's repository; or **download_target_files**
-   (`PhraseDownloadTargetFileOperator`, `delivery_mode` `object_storage`): each translated file is
-   written under `base_path` (`file://`, `s3://`, `gs://` with `object_storage_conn_id`) as
-   `file_pattern` says (default `{target_lang}/{path}`). Both deliver a job once per state: a retry, a
-   clear or a rerun repeats nothing.
-4. **announce**: one Asset event per delivered language, through the alias `phrase_tms_translations`,
-   for the Asset `phrase://<phrase-host>/projects/<projectUid>/translations/<lang>`; extra
-   `{"project_uid", "target_lang", "mode", "job_uids", "files", "source_run_id"}`. Schedule a site build
-   or a release on it. Returns the run's summary: where each job's translation went.
+1. **select_jobs**: one selection per project: the new jobs of the triggering Asset events (`job_uids`
+   of their extra; events of several projects give several selections), or, run by hand, Params
+   `project_uid` with `job_uids` or `all_completed` (every job of the project in a target status now).
+2. **wait_for_completion** (`PhraseJobStatusSensor`, deferrable, mapped: one wait per project): waits
+   in the triggerer until each job is `COMPLETED` (Param `target_statuses`; `workflow_level` for a
+   workflow step). All waits of a project share one paged status listing per interval. A job
+   `CANCELLED`, `DECLINED` or `REJECTED` ends its own wait: it is reported in the summary and does not
+   hold the others.
+3. **choose** the delivery by Param `delivery_mode`, then, mapped over the projects again:
+   **export_to_repository** (`PhraseExportJobsToRepositoryOperator`, `repository`): Phrase pushes the
+   translations to the connector's repository; or **download_target_files**
+   (`PhraseDownloadTargetFileOperator`, `object_storage`): each translated file is written under
+   `base_path` (`file://`, `s3://`, `gs://` with `object_storage_conn_id`) as `file_pattern` says
+   (default `{target_lang}/{path}`). A project none of whose jobs reached the status is skipped. Both
+   deliver a job once per state: a retry, a clear or a rerun repeats nothing, but a job re-opened and
+   completed again is delivered again.
+4. **announce**: one Asset event per delivered (project, language), through the alias
+   `phrase_tms_translations`, for the Asset `phrase://<phrase-host>/projects/<projectUid>/translations/
+   <lang>`; extra `{"project_uid", "target_lang", "mode", "job_uids", "files", "source_run_id"}`.
+   Schedule a site build or a release on it. Returns the run's summary: where each job's translation
+   went.
 
 Environment: `PHRASE_DELIVERY_POLL_INTERVAL` (seconds between status looks, default 60).
 """
@@ -34,6 +38,7 @@ import pendulum
 from airflow.sdk import DAG, AssetAlias, Param, TriggerRule, task
 
 from airflow_phrase.ingestion.summary import NEW_JOBS_ASSET_ALIAS
+from airflow_phrase.operators.delivery import EXPORT_RECORD_ASSET
 from airflow_phrase.operators.delivery_dag import (
     DOWNLOAD_TASK_ID,
     EXPORT_TASK_ID,
@@ -42,14 +47,13 @@ from airflow_phrase.operators.delivery_dag import (
     TRANSLATIONS_ASSET_ALIAS,
     announce,
     choose_delivery,
+    delivery_kwargs,
     select_jobs,
 )
 from airflow_phrase.operators.export import PhraseExportJobsToRepositoryOperator
 from airflow_phrase.operators.target_file import PhraseDownloadTargetFileOperator
 from airflow_phrase.sensors.job_status import PhraseJobStatusSensor
 
-SELECTED = "ti.xcom_pull(task_ids='select_jobs')"
-REACHED = "ti.xcom_pull(task_ids='wait_for_completion')"
 #: Seconds between status looks (the demo and the tests shorten it; Phrase allows 6,000 calls a minute).
 POLL_INTERVAL = float(os.environ.get("PHRASE_DELIVERY_POLL_INTERVAL", "60"))
 
@@ -119,41 +123,44 @@ with DAG(
 ):
 
     @task
-    def select_jobs_task(**context: object) -> dict[str, object]:
+    def select_jobs_task(**context: object) -> list[dict[str, object]]:
         return select_jobs(context)
 
-    selected = select_jobs_task.override(task_id="select_jobs")()
+    # [{project_uid, job_uids, workflow_level}]: one per project.
+    selections = select_jobs_task.override(task_id="select_jobs")()
 
-    wait = PhraseJobStatusSensor(
+    wait = PhraseJobStatusSensor.partial(
         task_id="wait_for_completion",
         phrase_conn_id="{{ params.phrase_conn_id }}",
-        project_uid=f"{{{{ {SELECTED}['project_uid'] }}}}",
-        job_uids=f"{{{{ {SELECTED}['job_uids'] }}}}",
-        workflow_level=f"{{{{ {SELECTED}['workflow_level'] }}}}",
         target_statuses="{{ params.target_statuses }}",
+        deferrable=True,  # waits of days hold no worker slot
         poke_interval=POLL_INTERVAL,
         timeout=timedelta(days=14).total_seconds(),
-    )
+        map_index_template="{{ task.project_uid }}",
+    ).expand_kwargs(selections)
 
     @task.branch
     def choose(**context: object) -> str:
         return choose_delivery(context)
 
+    # Per project, the jobs that reached the status (a project with none: its delivery is skipped).
+    reached = wait.output.map(delivery_kwargs)
     common = {
         "phrase_conn_id": "{{ params.phrase_conn_id }}",
-        "project_uid": f"{{{{ {REACHED}['project_uid'] }}}}",
-        "job_uids": f"{{{{ {REACHED}['job_uids'] }}}}",
-        "workflow_level": f"{{{{ {REACHED}['workflow_level'] }}}}",
         "deferrable": True,
         "poll_interval": min(POLL_INTERVAL, 10.0),
+        "map_index_template": "{{ task.project_uid }}",
     }
-    export = PhraseExportJobsToRepositoryOperator(task_id=EXPORT_TASK_ID, **common)
-    download = PhraseDownloadTargetFileOperator(
+    # Mapped, the operator cannot add the Asset that keeps its export record to its inlets: name it here.
+    export = PhraseExportJobsToRepositoryOperator.partial(
+        task_id=EXPORT_TASK_ID, inlets=[EXPORT_RECORD_ASSET], **common
+    ).expand_kwargs(reached)
+    download = PhraseDownloadTargetFileOperator.partial(
         task_id=DOWNLOAD_TASK_ID,
         base_path="{{ params.base_path }}",
         file_pattern="{{ params.file_pattern }}",
         **common,
-    )
+    ).expand_kwargs(reached)
 
     @task
     def nothing_to_deliver() -> None:
@@ -169,5 +176,5 @@ with DAG(
 
     branch = choose()
     done = announce_task.override(task_id="announce")()
-    selected >> wait >> branch >> [export, download, nothing_to_deliver.override(task_id=NOTHING_TASK_ID)()]
+    wait >> branch >> [export, download, nothing_to_deliver.override(task_id=NOTHING_TASK_ID)()]
     [export, download] >> done

@@ -1,5 +1,6 @@
 """The steps of the example DAG ``phrase_translation_delivery`` that are not operators: which jobs a run
-delivers, which delivery task runs, and the Asset events of the delivered languages.
+delivers (one selection per project), which delivery task runs, and the Asset events of the delivered
+languages.
 
 Imported by the DAG file: only the standard library at the top; Airflow and the hook inside the steps.
 """
@@ -28,14 +29,15 @@ def translations_asset_uri(web_app_url: str, project_uid: str, target_lang: str)
     return f"{project_asset_uri(web_app_url, project_uid)}/translations/{target_lang}"
 
 
-def select_jobs(context: Mapping[str, Any]) -> dict[str, Any]:
-    """``{project_uid, job_uids, workflow_level}`` this run delivers.
+def select_jobs(context: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One selection per project this run delivers: ``[{project_uid, job_uids, workflow_level}]`` (the
+    keyword arguments of one mapped wait).
 
-    Scheduled runs: the new jobs of the triggering Asset events (the first project named; the others
-    are logged). Manual runs: Params ``project_uid`` and ``job_uids``, or ``all_completed`` (every job of
-    the project in a target status now: one paged listing).
+    Scheduled runs: the new jobs of the triggering Asset events, one selection per project they name.
+    Manual runs: Params ``project_uid`` and ``job_uids``, or ``all_completed`` (every job of the project
+    in a target status now: one paged listing; none: the task is skipped, saying so).
     """
-    from airflow.sdk.exceptions import AirflowFailException
+    from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
     from airflow_phrase.ingestion.report import event_extras, jobs_from_events
 
@@ -43,15 +45,18 @@ def select_jobs(context: Mapping[str, Any]) -> dict[str, Any]:
     level = params.get("workflow_level")
     by_project = jobs_from_events(event_extras(context.get("triggering_asset_events")))
     if by_project:
-        project_uid, job_uids = next(iter(by_project.items()))
-        for other in list(by_project)[1:]:
-            log.warning("Events also name project %s; this run delivers project %s only", other, project_uid)
-        return {"project_uid": project_uid, "job_uids": job_uids, "workflow_level": level}
+        for project_uid, job_uids in by_project.items():
+            log.info("Project %s: %d new job(s) to deliver", project_uid, len(job_uids))
+        warn_if_projects_share_files(params, list(by_project))
+        return [
+            {"project_uid": project_uid, "job_uids": job_uids, "workflow_level": level}
+            for project_uid, job_uids in by_project.items()
+        ]
     project_uid = params.get("project_uid")
     if not project_uid:
         raise AirflowFailException("Param project_uid: give the project (manual runs), e.g. 'prjWebsite0001'")
     if params.get("job_uids"):
-        return {"project_uid": project_uid, "job_uids": list(params["job_uids"]), "workflow_level": level}
+        return [{"project_uid": project_uid, "job_uids": list(params["job_uids"]), "workflow_level": level}]
     if not params.get("all_completed"):
         raise AirflowFailException("Params job_uids or all_completed: say which jobs to deliver")
     from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
@@ -63,44 +68,112 @@ def select_jobs(context: Mapping[str, Any]) -> dict[str, Any]:
         uids = [job.uid for job in hook.iter_jobs(project_uid, statuses=statuses, workflow_level=level)]
     finally:
         hook.close()
+    if not uids:
+        raise AirflowSkipException(
+            f"No job of project {project_uid} is {' or '.join(statuses)}: nothing to deliver"
+        )
     log.info("%d job(s) of project %s are %s", len(uids), project_uid, " or ".join(statuses))
-    return {"project_uid": project_uid, "job_uids": uids, "workflow_level": level}
+    return [{"project_uid": project_uid, "job_uids": uids, "workflow_level": level}]
+
+
+def warn_if_projects_share_files(params: Mapping[str, Any], project_uids: list[str]) -> None:
+    """Log a warning when several projects write under one ``base_path`` by a pattern without
+    ``{project_uid}``: a file of the same path and language in two projects would replace the other."""
+    pattern = str(params.get("file_pattern") or "")
+    if (
+        len(project_uids) > 1
+        and params.get("delivery_mode") != "repository"
+        and "{project_uid}" not in pattern
+    ):
+        log.warning(
+            "Projects %s write under the same base_path with file_pattern %r: files of the same path and "
+            "language would replace one another; add {project_uid} to the pattern",
+            ", ".join(project_uids), pattern,
+        )  # fmt: skip
+
+
+def delivery_kwargs(waited: Mapping[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of one mapped delivery task from one project's wait (``XComArg.map``):
+    ``{project_uid, job_uids, workflow_level}`` of the jobs that reached the status.
+
+    A project none of whose jobs reached it raises ``AirflowSkipException`` (its delivery is skipped,
+    with the reason in the log): the other projects are still delivered.
+    """
+    if not waited.get("job_uids"):
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        ended = ", ".join(
+            f"{job.get('uid')} {job.get('status')}" for job in waited.get("ended_otherwise") or []
+        )
+        raise AirflowSkipException(
+            f"No job of project {waited.get('project_uid')} reached the status; nothing to deliver"
+            + (f" (ended otherwise: {ended})" if ended else "")
+        )
+    return {
+        "project_uid": waited["project_uid"],
+        "job_uids": list(waited["job_uids"]),
+        "workflow_level": waited.get("workflow_level"),
+    }
+
+
+def pulled(context: Mapping[str, Any], task_id: str) -> list[dict[str, Any]]:
+    """The XCom return values of every mapped instance of ``task_id`` that returned one."""
+    values = context["ti"].xcom_pull(task_ids=task_id)
+    if values is None:
+        return []
+    if isinstance(values, Mapping):  # Airflow returns the value itself when there is one
+        return [dict(values)]
+    return [dict(value) for value in values if isinstance(value, Mapping)]
 
 
 def choose_delivery(context: Mapping[str, Any]) -> str:
-    """The delivery task to run: by the ``delivery_mode`` Param, or none when no job reached the status."""
-    waited = context["ti"].xcom_pull(task_ids="wait_for_completion") or {}
-    if not waited.get("job_uids"):
-        log.warning("No job reached the status; nothing to deliver (ended otherwise: %s)",
-                    waited.get("ended_otherwise"))  # fmt: skip
+    """The delivery task to run: by the ``delivery_mode`` Param, or none when no job of any project
+    reached the status."""
+    waited = pulled(context, "wait_for_completion")
+    if not any(result.get("job_uids") for result in waited):
+        ended = [job for result in waited for job in result.get("ended_otherwise") or []]
+        log.warning("No job reached the status; nothing to deliver (ended otherwise: %s)", ended)
         return NOTHING_TASK_ID
     mode = context["params"].get("delivery_mode") or "object_storage"
     return EXPORT_TASK_ID if mode == "repository" else DOWNLOAD_TASK_ID
 
 
 def announce(context: Mapping[str, Any]) -> dict[str, Any]:
-    """Emit one Asset event per delivered language (through :data:`TRANSLATIONS_ASSET_ALIAS`) and return
-    the run's summary: where each job's translation went, and the jobs that ended otherwise."""
+    """Emit one Asset event per (project, delivered language) through :data:`TRANSLATIONS_ASSET_ALIAS`
+    and return the run's summary: where each job's translation went, and the jobs that ended otherwise.
+
+    ``{project_uids, project_uid (the one project, None with several), mode, delivered: [{project_uid,
+    uid, targetLang, to}], already_delivered: [uids], ended_otherwise: [...], languages}``.
+    """
     from airflow.sdk import Asset, AssetAlias
 
     from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
 
-    ti = context["ti"]
     params = context["params"]
-    waited = ti.xcom_pull(task_ids="wait_for_completion") or {}
-    exported = ti.xcom_pull(task_ids=EXPORT_TASK_ID)
-    downloaded = ti.xcom_pull(task_ids=DOWNLOAD_TASK_ID)
-    result = exported or downloaded or {}
-    mode = "repository" if exported else "object_storage" if downloaded else None
-    new = result.get("exported") or result.get("delivered") or []
-    old = result.get("already_exported") or result.get("already_delivered") or []
-    project_uid = result.get("project_uid") or waited.get("project_uid")
-    by_lang: dict[str, list[dict[str, Any]]] = {}
-    for item in new:
-        by_lang.setdefault(str(item.get("targetLang")), []).append(item)
-    if by_lang and project_uid:
+    waited = pulled(context, "wait_for_completion")
+    exported = pulled(context, EXPORT_TASK_ID)
+    results = exported or pulled(context, DOWNLOAD_TASK_ID)
+    mode = ("repository" if exported else "object_storage") if results else None
+    delivered: list[dict[str, Any]] = []
+    already: list[str] = []
+    by_asset: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for result in results:
+        project_uid = str(result.get("project_uid"))
+        for item in result.get("exported") or result.get("delivered") or []:
+            by_asset.setdefault((project_uid, str(item.get("targetLang"))), []).append(item)
+            to = item.get("url") or "repository"
+            delivered.append(
+                {
+                    "project_uid": project_uid,
+                    "uid": item["uid"],
+                    "targetLang": item.get("targetLang"),
+                    "to": to,
+                }
+            )
+        already += [i["uid"] for i in result.get("already_exported") or result.get("already_delivered") or []]
+    if by_asset:
         web_app_url = PhraseTmsHook(params.get("phrase_conn_id") or "phrase_tms_default").web_app_url
-        for lang, items in sorted(by_lang.items()):
+        for (project_uid, lang), items in sorted(by_asset.items()):
             uri = translations_asset_uri(web_app_url, project_uid, lang)
             extra = {
                 "project_uid": project_uid,
@@ -112,19 +185,19 @@ def announce(context: Mapping[str, Any]) -> dict[str, Any]:
             }
             context["outlet_events"][AssetAlias(TRANSLATIONS_ASSET_ALIAS)].add(Asset(uri=uri), extra=extra)
             log.info("Asset event %s: %d file(s)", uri, len(items))
+    project_uids = sorted({str(result.get("project_uid")) for result in waited if result.get("project_uid")})
     summary: dict[str, Any] = {
-        "project_uid": project_uid,
+        "project_uids": project_uids,
+        "project_uid": project_uids[0] if len(project_uids) == 1 else None,
         "mode": mode,
-        "delivered": [
-            {"uid": i["uid"], "targetLang": i.get("targetLang"), "to": i.get("url") or "repository"}
-            for i in new
-        ],
-        "already_delivered": [i["uid"] for i in old],
-        "ended_otherwise": waited.get("ended_otherwise") or [],
-        "languages": sorted(by_lang),
+        "delivered": delivered,
+        "already_delivered": already,
+        "ended_otherwise": [job for result in waited for job in result.get("ended_otherwise") or []],
+        "languages": sorted({lang for _, lang in by_asset}),
     }
-    for item in summary["delivered"]:
-        log.info("Delivered %s (%s) -> %s", item["uid"], item["targetLang"], item["to"])
+    for item in delivered:
+        log.info("Delivered %s (project %s, %s) -> %s", item["uid"], item["project_uid"], item["targetLang"],
+                 item["to"])  # fmt: skip
     for job in summary["ended_otherwise"]:
         log.warning("Not delivered: job %s ended %s", job.get("uid"), job.get("status"))
     return summary
@@ -138,6 +211,9 @@ __all__ = [
     "TRANSLATIONS_ASSET_ALIAS",
     "announce",
     "choose_delivery",
+    "delivery_kwargs",
+    "pulled",
     "select_jobs",
     "translations_asset_uri",
+    "warn_if_projects_share_files",
 ]

@@ -173,6 +173,7 @@ def test_the_report_dag_is_scheduled_on_the_new_jobs_alias(bag: object) -> None:
 def test_the_delivery_dag_waits_deferrably_and_announces_each_language(bag: object) -> None:
     from airflow.sdk import AssetAlias
 
+    from airflow_phrase.operators.delivery import EXPORT_RECORD_ASSET
     from airflow_phrase.operators.export import PhraseExportJobsToRepositoryOperator
     from airflow_phrase.operators.target_file import PhraseDownloadTargetFileOperator
     from airflow_phrase.sensors.job_status import PhraseJobStatusSensor
@@ -180,11 +181,15 @@ def test_the_delivery_dag_waits_deferrably_and_announces_each_language(bag: obje
     dag = bag.dags["phrase_translation_delivery"]  # type: ignore[attr-defined]
 
     assert list(dag.timetable.asset_condition.objects) == [AssetAlias("phrase_tms_new_jobs")]
+    # Mapped over the projects of the run: one wait and one delivery per project.
     wait = dag.get_task("wait_for_completion")
-    assert isinstance(wait, PhraseJobStatusSensor) and wait.deferrable
-    assert isinstance(dag.get_task("export_to_repository"), PhraseExportJobsToRepositoryOperator)
-    assert isinstance(dag.get_task("download_target_files"), PhraseDownloadTargetFileOperator)
-    assert dag.get_task("download_target_files").deferrable
+    assert wait.operator_class is PhraseJobStatusSensor and wait.partial_kwargs["deferrable"]
+    export = dag.get_task("export_to_repository")
+    assert export.operator_class is PhraseExportJobsToRepositoryOperator
+    assert EXPORT_RECORD_ASSET in export.partial_kwargs["inlets"]  # where the export record is kept
+    download = dag.get_task("download_target_files")
+    assert download.operator_class is PhraseDownloadTargetFileOperator
+    assert download.partial_kwargs["deferrable"] and export.partial_kwargs["deferrable"]
     announce = dag.get_task("announce")
     assert announce.outlets == [AssetAlias("phrase_tms_translations")]
     assert set(announce.upstream_task_ids) == {"export_to_repository", "download_target_files"}
