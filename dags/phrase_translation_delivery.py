@@ -17,7 +17,8 @@ Scheduled on the Asset alias `phrase_tms_new_jobs`: runs whenever `phrase_connec
    translations to the connector's repository; or **download_target_files**
    (`PhraseDownloadTargetFileOperator`, `object_storage`): each translated file is written under
    `base_path` (`file://`, `s3://`, `gs://` with `object_storage_conn_id`) as `file_pattern` says
-   (default `{target_lang}/{path}`). A project none of whose jobs reached the status is skipped. Both
+   (default `{target_lang}/{path}`; projects whose files can share a path: add `{project_uid}`). A
+   project none of whose jobs reached the status is skipped. Both
    deliver a job once per state: a retry, a clear or a rerun repeats nothing, but a job re-opened and
    completed again is delivered again.
 4. **announce**: one Asset event per delivered (project, language), through the alias
