@@ -8,8 +8,10 @@ Scheduled on the Asset alias `phrase_tms_new_jobs`: runs whenever `phrase_connec
    of their extra; events of several projects give several selections), or, run by hand, Params
    `project_uid` with `job_uids` or `all_completed` (every job of the project in a target status now).
 2. **wait_for_completion** (`PhraseJobStatusSensor`, deferrable, mapped: one wait per project): waits
-   in the triggerer until each job is `COMPLETED` (Param `target_statuses`; `workflow_level` for a
-   workflow step). All waits of a project share one paged status listing per interval. A job
+   in the triggerer until each job is `COMPLETED` (Param `target_statuses`). Each job part is waited on
+   at one workflow level: Param `workflow_level`, by default the last level among the run's jobs (the
+   step that makes the translation final); parts of other levels, and jobs Phrase no longer has, are
+   left out with a line in the log. All waits of a project share one paged status listing per interval. A job
    `CANCELLED`, `DECLINED` or `REJECTED` ends its own wait: it is reported in the summary and does not
    hold the others.
 3. **choose** the delivery by Param `delivery_mode`, then, mapped over the projects again:
@@ -96,7 +98,8 @@ with DAG(
             type=["null", "integer"],
             minimum=1,
             title="Workflow level",
-            description="The workflow step (level) whose completion counts. Empty: 1.",
+            description="The workflow step (level) whose completion counts. Empty: the last level among "
+            "the jobs (the step that makes the translation final).",
         ),
         "delivery_mode": Param(
             "object_storage",

@@ -8,8 +8,13 @@ Imported by the DAG file: only the standard library at the top; Airflow and the 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from contextlib import closing
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
+    from airflow_phrase.operators.delivery_params import DeliverySelectionArgs
 
 log = logging.getLogger(__name__)
 
@@ -31,49 +36,119 @@ def translations_asset_uri(web_app_url: str, project_uid: str, target_lang: str)
 
 def select_jobs(context: Mapping[str, Any]) -> list[dict[str, Any]]:
     """One selection per project this run delivers: ``[{project_uid, job_uids, workflow_level}]`` (the
-    keyword arguments of one mapped wait).
+    keyword arguments of one mapped wait; at most :data:`MAX_EXPORT_JOBS` jobs each, so a project with
+    more gets several).
 
     Scheduled runs: the new jobs of the triggering Asset events, one selection per project they name.
     Manual runs: Params ``project_uid`` and ``job_uids``, or ``all_completed`` (every job of the project
-    in a target status now: one paged listing; none: the task is skipped, saying so).
-    """
-    from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+    in a target status now: one paged listing). The Params are validated first (``AirflowFailException``
+    naming the Param, no retries).
 
+    A job (part) is waited on at its own workflow level: the jobs are looked up in Phrase
+    (``POST /api2/v1/projects/{projectUid}/jobs/search``, one call per 50 jobs) and those at the Param
+    ``workflow_level`` are kept, by default those of the last level among them (the step whose completion
+    makes the translation final). Jobs Phrase no longer has are left out with a warning: waiting for
+    them would last until the timeout. No job left: the task is skipped, saying so.
+    """
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
     from airflow_phrase.ingestion.report import event_extras, jobs_from_events
 
-    params = context["params"]
-    level = params.get("workflow_level")
+    args = _selection_args(context["params"])
     by_project = jobs_from_events(event_extras(context.get("triggering_asset_events")))
-    if by_project:
-        for project_uid, job_uids in by_project.items():
-            log.info("Project %s: %d new job(s) to deliver", project_uid, len(job_uids))
-        warn_if_projects_share_files(params, list(by_project))
-        return [
-            {"project_uid": project_uid, "job_uids": job_uids, "workflow_level": level}
+    if not by_project and args.project_uid is None:
+        raise _param_error("project_uid", "give the project (manual runs), e.g. 'prjWebsite0001'")
+    with closing(PhraseTmsHook(args.phrase_conn_id)) as hook:
+        if not by_project:
+            by_project = {args.project_uid: _manual_job_uids(hook, args)}  # type: ignore[dict-item]
+        selections = [
+            selection
             for project_uid, job_uids in by_project.items()
+            for selection in _at_one_level(hook, project_uid, job_uids, args.workflow_level)
         ]
-    project_uid = params.get("project_uid")
-    if not project_uid:
-        raise AirflowFailException("Param project_uid: give the project (manual runs), e.g. 'prjWebsite0001'")
-    if params.get("job_uids"):
-        return [{"project_uid": project_uid, "job_uids": list(params["job_uids"]), "workflow_level": level}]
-    if not params.get("all_completed"):
-        raise AirflowFailException("Params job_uids or all_completed: say which jobs to deliver")
-    from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
-    from airflow_phrase.triggers.job_status import target_statuses_of
+    if not selections:
+        raise AirflowSkipException("No job to wait for: nothing to deliver (see the log for why)")
+    warn_if_projects_share_files(context["params"], sorted({s["project_uid"] for s in selections}))
+    return selections
 
-    hook = PhraseTmsHook(params.get("phrase_conn_id") or "phrase_tms_default")
-    try:
-        statuses = target_statuses_of(params.get("target_statuses"))
-        uids = [job.uid for job in hook.iter_jobs(project_uid, statuses=statuses, workflow_level=level)]
-    finally:
-        hook.close()
-    if not uids:
-        raise AirflowSkipException(
-            f"No job of project {project_uid} is {' or '.join(statuses)}: nothing to deliver"
+
+def _selection_args(params: Mapping[str, Any]) -> DeliverySelectionArgs:
+    from airflow_phrase.operators.delivery_params import DeliverySelectionArgs
+    from airflow_phrase.validation import validate_params
+
+    return validate_params(
+        DeliverySelectionArgs,
+        "select_jobs",
+        phrase_conn_id=params.get("phrase_conn_id") or "phrase_tms_default",
+        project_uid=params.get("project_uid"),
+        job_uids=params.get("job_uids") or None,
+        all_completed=bool(params.get("all_completed")),
+        target_statuses=params.get("target_statuses") or ["COMPLETED"],
+        workflow_level=params.get("workflow_level"),
+    )
+
+
+def _param_error(param: str, fix: str) -> Exception:
+    from airflow.sdk.exceptions import AirflowFailException
+
+    return AirflowFailException(f"Param {param}: {fix}")
+
+
+def _manual_job_uids(hook: PhraseTmsHook, args: DeliverySelectionArgs) -> list[str]:
+    """The jobs a manual run names: Param ``job_uids``, or with ``all_completed`` every job of the
+    project in a target status now (``GET /api2/v2/projects/{projectUid}/jobs?status=...``, paged)."""
+    if args.job_uids:
+        return list(args.job_uids)
+    if not args.all_completed:
+        raise _param_error("job_uids", "say which jobs to deliver, or tick all_completed")
+    assert args.project_uid is not None
+    uids = [
+        job.uid
+        for job in hook.iter_jobs(
+            args.project_uid, statuses=args.target_statuses, workflow_level=args.workflow_level
         )
-    log.info("%d job(s) of project %s are %s", len(uids), project_uid, " or ".join(statuses))
-    return [{"project_uid": project_uid, "job_uids": uids, "workflow_level": level}]
+    ]
+    log.info("%d job(s) of project %s are %s", len(uids), args.project_uid, " or ".join(args.target_statuses))
+    return uids
+
+
+def _at_one_level(
+    hook: PhraseTmsHook, project_uid: str, job_uids: Sequence[str], level: int | None
+) -> list[dict[str, Any]]:
+    """The selections (chunks of at most :data:`MAX_EXPORT_JOBS`) of ``job_uids`` at ``level`` (default:
+    the last level among them); the others are left out, saying why."""
+    from airflow_phrase.operators.delivery_params import MAX_EXPORT_JOBS
+
+    if not job_uids:
+        log.warning("Project %s: no job to deliver", project_uid)
+        return []
+    levels = {job.uid: job.workflow_level or 1 for job in hook.search_jobs(project_uid, job_uids)}
+    gone = [uid for uid in job_uids if uid not in levels]
+    if gone:
+        log.warning(
+            "Project %s: Phrase has no job %s (deleted?); not waiting for %s",
+            project_uid,
+            ", ".join(gone[:20]) + (" ..." if len(gone) > 20 else ""),
+            "it" if len(gone) == 1 else "them",
+        )
+    chosen = level if level is not None else max(levels.values(), default=1)
+    kept = [uid for uid in job_uids if levels.get(uid) == chosen]
+    other = len(levels) - len(kept)
+    if other:
+        log.info(
+            "Project %s: waiting for the %d job(s) at workflow level %d; %d job(s) of other levels left out",
+            project_uid, len(kept), chosen, other,
+        )  # fmt: skip
+    log.info("Project %s: %d job(s) to deliver", project_uid, len(kept))
+    return [
+        {
+            "project_uid": project_uid,
+            "job_uids": kept[start : start + MAX_EXPORT_JOBS],
+            "workflow_level": chosen,
+        }
+        for start in range(0, len(kept), MAX_EXPORT_JOBS)
+    ]
 
 
 def warn_if_projects_share_files(params: Mapping[str, Any], project_uids: list[str]) -> None:
@@ -172,7 +247,8 @@ def announce(context: Mapping[str, Any]) -> dict[str, Any]:
             )
         already += [i["uid"] for i in result.get("already_exported") or result.get("already_delivered") or []]
     if by_asset:
-        web_app_url = PhraseTmsHook(params.get("phrase_conn_id") or "phrase_tms_default").web_app_url
+        with closing(PhraseTmsHook(params.get("phrase_conn_id") or "phrase_tms_default")) as hook:
+            web_app_url = hook.web_app_url
         for (project_uid, lang), items in sorted(by_asset.items()):
             uri = translations_asset_uri(web_app_url, project_uid, lang)
             extra = {

@@ -44,6 +44,14 @@ def _level(value: Any) -> Any:
     return _blank_to_none(value)
 
 
+def _each_once(value: list[str]) -> list[str]:
+    seen: set[str] = set()
+    duplicates = sorted({uid for uid in value if uid in seen or seen.add(uid)})  # type: ignore[func-returns-value]
+    if duplicates:
+        raise ValueError(f"lists {', '.join(duplicates)} more than once; give each job once")
+    return value
+
+
 JobUids = Annotated[list[PhraseUid], BeforeValidator(coerce_list)]
 WorkflowLevel = Annotated[Annotated[int, Field(ge=1, le=15)] | None, BeforeValidator(_level)]
 
@@ -59,10 +67,7 @@ class _Args(BaseModel):
     @field_validator("job_uids")
     @classmethod
     def _unique(cls, value: list[str]) -> list[str]:
-        duplicates = sorted({uid for uid in value if value.count(uid) > 1})
-        if duplicates:
-            raise ValueError(f"lists {', '.join(duplicates)} more than once; give each job once")
-        return value
+        return _each_once(value)
 
 
 class JobStatusArgs(_Args):
@@ -72,6 +77,26 @@ class JobStatusArgs(_Args):
         default_factory=lambda: ["COMPLETED"]
     )
     fail_on_ended_otherwise: StrictFlag = False
+
+
+class DeliverySelectionArgs(BaseModel):
+    """The Params ``select_jobs`` of ``phrase_translation_delivery`` reads (validated before any call)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    phrase_conn_id: NameText
+    project_uid: Annotated[ProjectUidArg | None, BeforeValidator(_blank_to_none)] = None
+    job_uids: Annotated[JobUids | None, BeforeValidator(_blank_to_none)] = None
+    all_completed: StrictFlag = False
+    target_statuses: Annotated[list[str], BeforeValidator(_statuses)] = Field(
+        default_factory=lambda: ["COMPLETED"]
+    )
+    workflow_level: WorkflowLevel = None
+
+    @field_validator("job_uids")
+    @classmethod
+    def _unique(cls, value: list[str] | None) -> list[str] | None:
+        return _each_once(value) if value else value
 
 
 class ExportArgs(_Args):
@@ -106,6 +131,7 @@ class TargetFileArgs(_Args):
 __all__ = [
     "DEFAULT_FILE_PATTERN",
     "MAX_EXPORT_JOBS",
+    "DeliverySelectionArgs",
     "ExportArgs",
     "JobStatusArgs",
     "TargetFileArgs",

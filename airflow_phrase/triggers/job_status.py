@@ -37,6 +37,7 @@ from typing import Any
 
 from airflow_phrase.hooks.delivery import check_job_uids, check_project_uid
 from airflow_phrase.models import JobPartV2
+from airflow_phrase.models.delivery import JobStatus
 from airflow_phrase.triggers._common import (
     deadline_text,
     epoch_text,
@@ -51,18 +52,9 @@ from airflow_phrase.triggers.pollers import JobStatusPoller
 from airflow_phrase.validation import check_poll_interval
 
 #: Phrase's job statuses (``JobPartReferenceV2.status``).
-JOB_STATUSES: tuple[str, ...] = (
-    "NEW",
-    "ACCEPTED",
-    "DECLINED",
-    "REJECTED",
-    "DELIVERED",
-    "EMAILED",
-    "COMPLETED",
-    "CANCELLED",
-)
+JOB_STATUSES: tuple[str, ...] = tuple(status.value for status in JobStatus)
 #: Statuses after which a job will not reach another status on its own: they end its wait.
-ENDED_OTHERWISE: tuple[str, ...] = ("CANCELLED", "DECLINED", "REJECTED")
+ENDED_OTHERWISE: tuple[str, ...] = tuple(status.value for status in JobStatus if status.ends_work)
 DEFAULT_TARGET_STATUSES: tuple[str, ...] = ("COMPLETED",)
 #: The highest workflow level Phrase has (a project has at most 15 workflow steps).
 MAX_WORKFLOW_LEVEL = 15
