@@ -135,7 +135,8 @@ def list_delivery_jobs(
     if missing:
         level = workflow_level or 1
         raise AirflowFailException(
-            f"Task {task_id!r}: job_uids: Phrase lists no job {', '.join(missing)} in project {project_uid} "
+            f"Task {task_id!r}: job_uids: Phrase lists no job {', '.join(missing[:20])}"
+            f"{f' (and {len(missing) - 20} more)' if len(missing) > 20 else ''} in project {project_uid} "
             f"at workflow level {level}; check the uids, the project and workflow_level"
         )
     return [found[uid] for uid in job_uids]

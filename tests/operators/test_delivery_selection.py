@@ -84,3 +84,20 @@ def test_bad_params_fail_before_any_call_naming_the_param(
         select_jobs(_context(params))
 
     assert emulator.admin.journal() == []
+
+
+def test_jobs_phrase_does_not_list_are_named_but_not_all_of_a_thousand(emulator: Any) -> None:
+    from airflow_phrase.hooks.phrase_tms import PhraseTmsHook
+    from airflow_phrase.operators.delivery import list_delivery_jobs
+
+    uids = [f"jobMissing{n:012d}" for n in range(1001)]
+    hook = PhraseTmsHook()
+    try:
+        with pytest.raises(AirflowFailException) as raised:
+            list_delivery_jobs(hook, "deliver", WEBSITE, uids, None)
+    finally:
+        hook.close()
+
+    message = str(raised.value)
+    assert "job_uids: Phrase lists no job jobMissing000000000000, " in message
+    assert "(and 981 more)" in message and "jobMissing000000001000" not in message
