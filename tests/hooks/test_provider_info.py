@@ -66,17 +66,28 @@ def test_no_extra_field_is_masked_as_a_secret(field: str) -> None:
 
 def test_every_trigger_module_is_registered() -> None:
     """``airflow providers triggers`` lists what the provider info names: every module with a trigger."""
-    from pathlib import Path
+    import importlib
+    import inspect
+    import pkgutil
+
+    from airflow.triggers.base import BaseTrigger
 
     import airflow_phrase.triggers as package
 
     [entry] = get_provider_info()["triggers"]
-    modules = {
-        f"airflow_phrase.triggers.{path.stem}"
-        for path in Path(package.__file__).parent.glob("*.py")
-        if "BaseTrigger" in path.read_text() and "class Phrase" in path.read_text()
-    }
+    modules = set()
+    for info in pkgutil.iter_modules(package.__path__, "airflow_phrase.triggers."):
+        module = importlib.import_module(info.name)
+        if any(
+            inspect.isclass(value)
+            and value.__module__ == info.name
+            and issubclass(value, BaseTrigger)
+            and name.startswith("Phrase")
+            for name, value in vars(module).items()
+        ):
+            modules.add(info.name)
     assert set(entry["python-modules"]) == modules
+    assert {"airflow_phrase.triggers.jobs_import", "airflow_phrase.triggers.job_status"} <= modules
 
 
 def test_port_is_shown_so_the_test_button_can_reuse_the_stored_password() -> None:

@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from airflow.sdk import BaseOperator
 
 from airflow_phrase.get_provider_info import get_provider_info
 from airflow_phrase.links import PhraseJobsLink, PhraseProjectLink
@@ -23,13 +24,44 @@ OPERATOR_MODULES = [
     "airflow_phrase.operators.download",
     "airflow_phrase.operators.create_job",
     "airflow_phrase.operators.ingest",
+    "airflow_phrase.operators.export",
+    "airflow_phrase.operators.target_file",
 ]
+
+
+def _modules_defining(package: str, base: type, suffix: str) -> set[str]:
+    """The modules of ``package`` that define a ``Phrase*<suffix>`` subclass of ``base`` (not counting the
+    ``*base`` modules: they hold the shared base classes, which users do not pick)."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    found = set()
+    for info in pkgutil.iter_modules(importlib.import_module(package).__path__, f"{package}."):
+        if info.name.endswith("base"):
+            continue
+        module = importlib.import_module(info.name)
+        for name, value in vars(module).items():
+            if (
+                inspect.isclass(value)
+                and value.__module__ == info.name
+                and issubclass(value, base)
+                and name.startswith("Phrase")
+                and name.endswith(suffix)
+            ):
+                found.add(info.name)
+    return found
 
 
 def test_provider_info_lists_the_operators_and_links() -> None:
     info = get_provider_info()
     (operators,) = info["operators"]
     assert operators["python-modules"] == OPERATOR_MODULES
+    assert set(OPERATOR_MODULES) == _modules_defining("airflow_phrase.operators", BaseOperator, "Operator")
+    (sensors,) = info["sensors"]
+    assert set(sensors["python-modules"]) == _modules_defining(
+        "airflow_phrase.sensors", BaseOperator, "Sensor"
+    )
     assert info["extra-links"] == [
         "airflow_phrase.links.PhraseProjectLink",
         "airflow_phrase.links.PhraseJobsLink",
@@ -46,6 +78,11 @@ def test_links_are_registered_on_the_operators() -> None:
     assert names(PhraseConnectorDownloadOperator) == {"Phrase project"}
     assert names(PhraseCreateJobFromConnectorTaskOperator) == {"Phrase project", "Phrase job(s)"}
     assert names(PhraseIngestConnectorFileOperator) == {"Phrase project", "Phrase job(s)"}
+    from airflow_phrase.operators.export import PhraseExportJobsToRepositoryOperator
+    from airflow_phrase.operators.target_file import PhraseDownloadTargetFileOperator
+
+    assert names(PhraseExportJobsToRepositoryOperator) == {"Phrase project"}
+    assert names(PhraseDownloadTargetFileOperator) == {"Phrase project"}
 
 
 @pytest.mark.parametrize(
