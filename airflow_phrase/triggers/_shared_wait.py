@@ -8,7 +8,6 @@ than ``not_before`` and stops waiting on ``on_kill`` / ``cleanup``.
 
 from __future__ import annotations
 
-import asyncio
 from abc import abstractmethod
 from collections.abc import AsyncIterator
 from typing import Any
@@ -66,9 +65,8 @@ class SharedPollTrigger(BaseTrigger):
             if remaining == 0.0:
                 yield None
                 return
-            try:
-                observation = await asyncio.wait_for(waiter.next_observation(), timeout=remaining)
-            except asyncio.TimeoutError:
+            observation = await waiter.next_observation(timeout=remaining)
+            if observation is None:
                 yield None
                 return
             if isinstance(observation, PollDelayed):

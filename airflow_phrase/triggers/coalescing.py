@@ -83,14 +83,13 @@ new poller polls at once instead of delaying again after every restart.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import logging
 import os
 import time
 import weakref
 from abc import ABC, abstractmethod
-from collections.abc import Hashable, Mapping
+from collections.abc import Awaitable, Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, Union
@@ -104,6 +103,25 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ItemT = TypeVar("ItemT")
+T = TypeVar("T")
+
+
+async def wait_at_most(awaitable: Awaitable[T], timeout: float | None) -> T | None:
+    """``await awaitable`` for at most ``timeout`` seconds (``None``: no limit); ``None`` if it did not
+    finish in time (it is then cancelled).
+
+    Not ``asyncio.wait_for``: on Python before 3.12 it can swallow the caller's cancellation when the
+    awaited future finishes at the same moment (python/cpython#86296, #98518). A trigger cancelled by the
+    triggerer (its task cleared or marked) would then go on waiting, and polling, until its deadline.
+    """
+    task = asyncio.ensure_future(awaitable)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=timeout)
+    finally:
+        if not task.done():
+            task.cancel()
+    return task.result() if done else None
+
 
 # ---------------------------------------------------------------------------------------- observations
 
@@ -155,9 +173,10 @@ class Waiter:
     wanted: frozenset[str] | None = None
     queue: asyncio.Queue[Observation] = field(default_factory=asyncio.Queue, repr=False)
 
-    async def next_observation(self) -> Observation:
-        """The next observation the poller made for this waiter."""
-        return await self.queue.get()
+    async def next_observation(self, timeout: float | None = None) -> Observation | None:
+        """The next observation the poller made for this waiter; ``None`` if none came within ``timeout``
+        seconds (``None``: wait as long as it takes)."""
+        return await wait_at_most(self.queue.get(), timeout)
 
 
 # ---------------------------------------------------------------------------------------- the poller
@@ -311,8 +330,7 @@ class SharedPoller(ABC, Generic[ItemT]):
         """Sleep ``delay`` seconds, or until a waiter joins. No ``await`` before the ``clear()``: a
         waiter joining after the caller computed ``delay`` is never missed."""
         self._wake.clear()
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout=delay)
+        await wait_at_most(self._wake.wait(), delay)
 
     async def _poll_once(self, hook: PhraseTmsHook, *, started: float) -> None:
         """One poll for the waiters due at ``started`` (epoch seconds)."""

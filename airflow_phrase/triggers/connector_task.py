@@ -34,7 +34,6 @@ once.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -173,9 +172,8 @@ class PhraseConnectorTaskTrigger(BaseTrigger):
             remaining = seconds_left(self.deadline)
             if remaining == 0.0:
                 return self._timeout_event(last_state)
-            try:
-                observation = await asyncio.wait_for(waiter.next_observation(), timeout=remaining)
-            except asyncio.TimeoutError:
+            observation = await waiter.next_observation(timeout=remaining)
+            if observation is None:
                 return self._timeout_event(last_state)
 
             if isinstance(observation, PollFailed):

@@ -428,3 +428,31 @@ async def test_a_shared_poll_failing_for_good_is_reported_to_a_waiter_not_before
     # but reports it only at its own not_before.
     assert len(task_calls(phrase_emulator, since)) == 1
     assert reported_at[0] < later.not_before <= reported_at[1]
+
+
+async def test_a_cancelled_waiter_stays_cancelled_when_an_observation_arrives_at_the_same_moment():
+    """The triggerer cancels a trigger whose task was cleared; if the shared poll hands it an observation in
+    the same loop iteration, the cancellation must not be lost (``asyncio.wait_for`` before Python 3.12
+    returns the observation instead, and the trigger went on polling until its deadline)."""
+    from airflow_phrase.triggers.coalescing import PollDelayed, Waiter
+
+    waiter = Waiter(created_after=None, poll_interval=1.0)
+    reading = asyncio.ensure_future(waiter.next_observation(timeout=30))
+    await asyncio.sleep(0)  # it waits on the queue now
+
+    waiter.queue.put_nowait(PollDelayed("an observation"))
+    reading.cancel()
+
+    with pytest.raises(asyncio.CancelledError):
+        await reading
+    assert reading.cancelled()
+
+
+async def test_a_waiter_reads_observations_and_times_out_without_one():
+    from airflow_phrase.triggers.coalescing import PollDelayed, Waiter
+
+    waiter = Waiter(created_after=None, poll_interval=1.0)
+    waiter.queue.put_nowait(PollDelayed("first"))
+
+    assert await waiter.next_observation(timeout=5) == PollDelayed("first")
+    assert await waiter.next_observation(timeout=0.05) is None
