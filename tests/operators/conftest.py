@@ -144,3 +144,30 @@ def finished_state(project_uid: str, task_id: str) -> Any:
     finally:
         hook.close()
     return state
+
+
+@pytest.fixture
+def captured_triggers(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The ``serialize()`` of every Phrase trigger a run deferred to (what the triggerer would store)."""
+    from airflow_phrase.triggers.async_request import PhraseAsyncRequestTrigger
+    from airflow_phrase.triggers.connector_task import PhraseConnectorTaskTrigger
+    from airflow_phrase.triggers.job_status import PhraseJobStatusTrigger
+    from airflow_phrase.triggers.jobs_import import PhraseJobsImportTrigger
+
+    serialized: list[str] = []
+    triggers = (
+        PhraseConnectorTaskTrigger,
+        PhraseAsyncRequestTrigger,
+        PhraseJobsImportTrigger,
+        PhraseJobStatusTrigger,
+    )
+    for cls in triggers:
+        original = cls.serialize
+
+        def recording(self: Any, _original: Any = original) -> Any:
+            result = _original(self)
+            serialized.append(json.dumps(result, default=str))
+            return result
+
+        monkeypatch.setattr(cls, "serialize", recording)
+    yield serialized

@@ -8,7 +8,6 @@ deferrable).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,25 +21,6 @@ from tests.operators.test_hardened_runs import _db_texts
 from tests.triggers.jobs_support import create_jobs
 
 pytestmark = pytest.mark.dagtest
-
-
-@pytest.fixture
-def captured_triggers(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """The ``serialize()`` of every trigger the run deferred to (what the triggerer would store)."""
-    from airflow_phrase.triggers.async_request import PhraseAsyncRequestTrigger
-    from airflow_phrase.triggers.job_status import PhraseJobStatusTrigger
-
-    serialized: list[str] = []
-    for cls in (PhraseJobStatusTrigger, PhraseAsyncRequestTrigger):
-        original = cls.serialize
-
-        def recording(self: Any, _original: Any = original) -> Any:
-            result = _original(self)
-            serialized.append(json.dumps(result, default=str))
-            return result
-
-        monkeypatch.setattr(cls, "serialize", recording)
-    yield serialized
 
 
 def test_no_secret_of_the_connection_reaches_what_a_delivery_run_leaves(

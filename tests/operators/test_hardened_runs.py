@@ -8,7 +8,6 @@ try) and ``operators_compose.py`` (download → deferrable sensor → create job
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -97,25 +96,6 @@ def _db_texts(dag_runs: list[Any]) -> list[str]:
             for row in session.scalars(select(Trigger))
         ]
     return texts
-
-
-@pytest.fixture
-def captured_triggers(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """The ``serialize()`` of every trigger the runs deferred to (what the triggerer would store)."""
-    from airflow_phrase.triggers.async_request import PhraseAsyncRequestTrigger
-    from airflow_phrase.triggers.connector_task import PhraseConnectorTaskTrigger
-
-    serialized: list[str] = []
-    for cls in (PhraseConnectorTaskTrigger, PhraseAsyncRequestTrigger):
-        original = cls.serialize
-
-        def recording(self: Any, _original: Any = original) -> Any:
-            result = _original(self)
-            serialized.append(json.dumps(result, default=str))
-            return result
-
-        monkeypatch.setattr(cls, "serialize", recording)
-    yield serialized
 
 
 def test_no_secret_of_the_connection_reaches_logs_xcom_rendered_fields_triggers_or_errors(
