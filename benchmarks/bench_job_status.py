@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import copy
 import json
 import logging
 import os
@@ -89,17 +88,8 @@ def _make_jobs(emulator: Any, count: int) -> list[str]:
     finally:
         hook.close()
     state = emulator.services.state
-    uids = []
-    with state._lock:
-        original = state._jobs[template]
-        for number in range(count):
-            job = copy.copy(original)
-            job.uid = f"jobBench{number:014d}"
-            if hasattr(job, "status_changes"):
-                job.status_changes = list(original.status_changes)
-            state._jobs[job.uid] = job
-            uids.append(job.uid)
-        del state._jobs[template]
+    uids = state.clone_jobs(template, count, prefix="jobBench")
+    state.remove_job(template)
     return uids
 
 

@@ -6,7 +6,6 @@ code under test does still goes over loopback HTTP.
 
 from __future__ import annotations
 
-import copy
 import re
 import time
 from typing import Any
@@ -46,18 +45,7 @@ def create_jobs(conn_id: str, project_uid: str = WEBSITE, path: str = "docs/guid
 
 def clone_jobs(emulator: Any, template_uid: str, count: int, prefix: str = "jobClone") -> list[str]:
     """``count`` copies of an existing job of the in-process emulator (new uids, same everything else)."""
-    state = emulator.services.state
-    uids = []
-    with state._lock:
-        template = state._jobs[template_uid]
-        for number in range(count):
-            job = copy.copy(template)
-            job.uid = f"{prefix}{number:014d}"
-            if hasattr(job, "status_changes"):
-                job.status_changes = list(template.status_changes)
-            state._jobs[job.uid] = job
-            uids.append(job.uid)
-    return uids
+    return emulator.services.state.clone_jobs(template_uid, count, prefix=prefix)
 
 
 def add_completed_history(emulator: Any, template_uid: str, count: int) -> list[str]:

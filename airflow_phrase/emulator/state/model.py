@@ -828,6 +828,25 @@ class EmulatorState:
             job.status_changes.append(StatusChange(at, status, user_uid))
             return self._job_copy(job, at)
 
+    def clone_jobs(self, template_uid: str, count: int, *, prefix: str = "jobClone") -> list[str]:
+        """Admin (tests, benchmarks): ``count`` copies of the job ``template_uid`` under new uids
+        ``<prefix><14-digit number>``, same project, file, language and history; returns their uids."""
+        uids: list[str] = []
+        with self._lock:
+            template = self._jobs[template_uid]
+            for number in range(count):
+                job = copy.copy(template)
+                job.uid = f"{prefix}{number:014d}"
+                job.status_changes = list(template.status_changes)
+                self._jobs[job.uid] = job
+                uids.append(job.uid)
+        return uids
+
+    def remove_job(self, job_uid: str) -> None:
+        """Admin (benchmarks): forget a job, as if it had never been created."""
+        with self._lock:
+            del self._jobs[job_uid]
+
     def script_job(
         self, job_uid: str, status: str | None = COMPLETED, after: float = 0.0, now: datetime | None = None
     ) -> JobRecord:
